@@ -1,0 +1,202 @@
+"""The fimishare command line."""
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import click
+import orjson
+
+from fimishare.config import Settings
+from fimishare.node import Node, NotInitialised, holding
+from fimishare.sharing.markings import tlp_marking_definitions
+from fimishare.sharing.policy import Recipient
+from fimishare.stix_profiles import profiles
+from fimishare.stix_profiles.ingest import IngestReport, expand_paths
+from fimishare.store.accounts import AccountError, organisation_identity
+from fimishare.store.objects import Provenance
+from fimishare.store.schema import ROLES
+
+
+def _node() -> Node:
+    node = Node(Settings.from_env())
+    try:
+        node.require_schema()
+    except NotInitialised as error:
+        raise click.ClickException(str(error)) from None
+    return node
+
+
+@click.group()
+@click.version_option(package_name="fimishare")
+def main() -> None:
+    """fimishare: share FIMI, hybrid-threat and cyber intelligence between partners over STIX 2.1 and TAXII 2.1.
+
+    Configured from the environment: FIMISHARE_HOME (default ./var), FIMISHARE_DATABASE_URL
+    (default SQLite under FIMISHARE_HOME), FIMISHARE_ELASTICSEARCH_URL.
+    """
+
+
+@main.command()
+@click.option("--org-name", default="fimishare node", show_default=True, help="Name of this node's own organisation.")
+def init(org_name: str) -> None:
+    """Create the store and this node's own organisation (safe to run again)."""
+    node = Node(Settings.from_env())
+    node.migrate()
+    try:
+        org = node.directory.node_organisation()
+        click.echo(f"store ready at {node.settings.database_url}; this node is {org.name} ({org.id})")
+    except AccountError:
+        org = node.directory.add_organisation(org_name, is_node=True)
+        click.echo(f"store created at {node.settings.database_url}; this node is {org.name} ({org.id})")
+    # Reference objects every partner needs to read what this node sends: the TLP
+    # marking-definitions, the profiles' extension-definitions and this node's identity.
+    reference = tlp_marking_definitions() + profiles.published_objects() + [organisation_identity(org, _now())]
+    report = node.pipeline.ingest_objects(reference, Provenance(org.id, "admin"), source="init")
+    if not report.ok:
+        _print_report(report)
+        raise SystemExit(1)
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@main.group()
+def orgs() -> None:
+    """Partner organisations."""
+
+
+@orgs.command("add")
+@click.argument("name")
+@click.option("--clearance", help="Highest classification level this organisation may receive.")
+def orgs_add(name: str, clearance: str | None) -> None:
+    node = _node()
+    _check_level(node, clearance)
+    try:
+        org = node.directory.add_organisation(name, clearance=clearance)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    node_org = node.directory.node_organisation()
+    report = node.pipeline.ingest_objects([organisation_identity(org, _now())], Provenance(node_org.id, "admin"), source="orgs add")
+    if not report.ok:
+        _print_report(report)
+        raise SystemExit(1)
+    click.echo(f"{org.name}\t{org.id}")
+
+
+@orgs.command("list")
+def orgs_list() -> None:
+    for org in _node().directory.organisations():
+        click.echo(f"{org.name}\t{org.id}\t{'this node' if org.is_node else 'partner'}\t{org.clearance or '-'}")
+
+
+@main.group()
+def users() -> None:
+    """People and machine accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--org", "org", required=True, help="Organisation name or identity id.")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", required=True, help="Portal password; the API key for machine (sync) accounts.")
+@click.option("--clearance", help="Highest classification level this account may read.")
+def users_add(name: str, org: str, role: str, password: str, clearance: str | None) -> None:
+    node = _node()
+    _check_level(node, clearance)
+    try:
+        account = node.directory.add_account(name, org=org, role=role, password=password, clearance=clearance)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{account.name}\t{account.identity_id}\t{account.role}")
+
+
+@users.command("list")
+def users_list() -> None:
+    node = _node()
+    names = {org.id: org.name for org in node.directory.organisations()}
+    for account in node.directory.accounts():
+        click.echo(f"{account.name}\t{names.get(account.org_id, account.org_id)}\t{account.role}\t{account.clearance or '-'}")
+
+
+def _check_level(node: Node, level: str | None) -> None:
+    if level is not None and level not in node.settings.classification_levels:
+        raise click.ClickException(f"clearance {level!r} is not one of {', '.join(node.settings.classification_levels)}")
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--org", "org", help="The partner organisation the data came from (default: this node's own).")
+def import_(paths: tuple[Path, ...], org: str | None) -> None:
+    """Import STIX 2.1 bundles, lists of objects, directories of them, and CSV indicator feeds."""
+    node = _node()
+    try:
+        source = node.directory.organisation(org) if org else node.directory.node_organisation()
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    files = expand_paths(paths)
+    report = IngestReport()
+    with click.progressbar(length=len(files), label="importing", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda p: p.name if p else None) as bar:
+        for path in files:
+            bar.update(0, path)
+            report.extend(node.pipeline.ingest_file(path, Provenance(source.id, "import")))
+            bar.update(1)
+    _print_report(report)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def _print_report(report: IngestReport) -> None:
+    for source, problem in report.errors():
+        click.echo(f"rejected: {source}: {problem.object_id} at {problem.path}: {problem.message}", err=True)
+    for message in report.input_errors:
+        click.echo(f"rejected: {message}", err=True)
+    warnings = report.warnings()
+    for problem in warnings[:50]:
+        click.echo(f"warning: {problem.object_id} at {problem.path}: {problem.message}", err=True)
+    if len(warnings) > 50:
+        click.echo(f"warning: ... and {len(warnings) - 50} more warnings", err=True)
+    click.echo(f"stored {report.stored}, unchanged {report.unchanged}, rejected {report.rejected}, warnings {len(warnings)}")
+
+
+@main.command()
+@click.option("--type", "types", multiple=True, help="Only objects of this STIX type (repeatable).")
+@click.option("--for", "for_org", help="The organisation the export is for (default: this node's own).")
+@click.option("--exercise", is_flag=True, help="Export exercise data instead of real data.")
+@click.option("--all-versions", is_flag=True, help="Every stored version, not only the newest.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+def export(types: tuple[str, ...], for_org: str | None, exercise: bool, all_versions: bool, output: Path | None) -> None:
+    """Export a STIX 2.1 bundle of what the sharing policy releases to an organisation."""
+    node = _node()
+    try:
+        org = node.directory.organisation(for_org) if for_org else node.directory.node_organisation()
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    bundle = export_bundle(node, Recipient(org.id, org.clearance, exercise), types=types, all_versions=all_versions)
+    data = orjson.dumps(bundle, option=orjson.OPT_INDENT_2) + b"\n"
+    if output:
+        tmp = output.with_name(output.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(output)
+        click.echo(f"exported {len(bundle['objects'])} objects to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+def export_bundle(node: Node, recipient: Recipient, *, types=(), all_versions: bool = False) -> dict:
+    policy = node.policy()
+    released = []
+    for version in node.store.iter_versions(types=types or None, all_versions=all_versions):
+        copy = policy.release(holding(version), recipient, "export")
+        if copy is not None:
+            released.append(copy)
+    return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": released}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""The one ingest pipeline: parse, validate, profile, policy, store. Every entry path uses it."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import orjson
+
+from fimishare.sharing.markings import tlp_of
+from fimishare.stix_profiles import observables, profiles
+from fimishare.stix_profiles.csv_feeds import CsvFeedError, read_csv_feed
+from fimishare.stix_profiles.parsing import InputError, parse_stix
+from fimishare.stix_profiles.problems import ERROR, WARNING, Problem, json_path
+from fimishare.stix_profiles.validation import SpecValidator, default_validator
+from fimishare.store import objects as store_objects
+from fimishare.store.objects import ObjectStore, Provenance, Version
+from fimishare.store.timeline import from_timestamp
+
+STORED = store_objects.STORED
+UNCHANGED = store_objects.UNCHANGED
+REJECTED = "rejected"
+
+# Text that a browser would run if a page ever inserted it as HTML. It is stored as
+# given (the JSON is kept verbatim) and every page renders it as text; the warning
+# tells the submitter it was noticed.
+_ACTIVE_MARKUP = re.compile(
+    r"<\s*/?\s*(script|iframe|object|embed|svg|img|style|link|meta|form)\b|<[^>]*\bon[a-z]+\s*=|javascript\s*:", re.I
+)
+_MAX_OBSERVABLE_LENGTH = 2048
+
+
+@dataclass
+class ObjectOutcome:
+    id: str | None
+    status: str  # stored, unchanged or rejected
+    problems: list[Problem] = field(default_factory=list)
+    source: str = ""
+    version: str | None = None  # the object's modified (or created) timestamp
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[ObjectOutcome] = field(default_factory=list)
+    input_errors: list[str] = field(default_factory=list)  # inputs that could not be read at all
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def stored(self) -> int:
+        return self.count(STORED)
+
+    @property
+    def unchanged(self) -> int:
+        return self.count(UNCHANGED)
+
+    @property
+    def rejected(self) -> int:
+        return self.count(REJECTED) + len(self.input_errors)
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected == 0
+
+    def warnings(self) -> list[Problem]:
+        return [p for o in self.outcomes for p in o.problems if p.severity == WARNING]
+
+    def errors(self) -> list[tuple[str, Problem]]:
+        return [(o.source, p) for o in self.outcomes if o.status == REJECTED for p in o.problems if p.severity == ERROR]
+
+    def extend(self, other: "IngestReport") -> None:
+        self.outcomes.extend(other.outcomes)
+        self.input_errors.extend(other.input_errors)
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        validator: SpecValidator | None = None,
+        max_bytes: int = 256 * 1024 * 1024,
+        max_objects: int = 1_000_000,
+        batch_size: int = 1000,
+    ):
+        self.store = store
+        self.validator = validator or default_validator()
+        self.max_bytes = max_bytes
+        self.max_objects = max_objects
+        self.batch_size = batch_size
+
+    # -- entry points --------------------------------------------------------
+
+    def ingest_paths(self, paths: Iterable[Path], provenance: Provenance, progress: Callable[[int], None] | None = None) -> IngestReport:
+        report = IngestReport()
+        for path in expand_paths(paths):
+            report.extend(self.ingest_file(path, provenance, progress))
+        return report
+
+    def ingest_file(self, path: Path, provenance: Provenance, progress: Callable[[int], None] | None = None) -> IngestReport:
+        try:
+            if path.suffix.lower() == ".csv":
+                items = read_csv_feed(path)
+            else:
+                size = path.stat().st_size
+                if size > self.max_bytes:
+                    raise InputError(f"{path}: {size:,} bytes is over the limit of {self.max_bytes:,} bytes (FIMISHARE_MAX_BUNDLE_BYTES); split the bundle")
+                items = parse_stix(path.read_bytes(), source=str(path), max_bytes=self.max_bytes, max_objects=self.max_objects)
+        except (InputError, CsvFeedError, OSError) as error:
+            return IngestReport(input_errors=[str(error)])
+        return self.ingest_objects(items, provenance, source=str(path), progress=progress)
+
+    def ingest_bytes(self, data: bytes, provenance: Provenance, *, source: str = "<input>") -> IngestReport:
+        try:
+            items = parse_stix(data, source=source, max_bytes=self.max_bytes, max_objects=self.max_objects)
+        except InputError as error:
+            return IngestReport(input_errors=[str(error)])
+        return self.ingest_objects(items, provenance, source=source)
+
+    def ingest_objects(
+        self, items: list, provenance: Provenance, *, source: str = "<input>", progress: Callable[[int], None] | None = None
+    ) -> IngestReport:
+        in_input = {item["id"]: item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
+        resolver = _Resolver(in_input, self.store)
+        report = IngestReport()
+        seen: dict[tuple[str, int], tuple[str, int]] = {}  # key -> (content hash, position) of its first occurrence
+        for start in range(0, len(items), self.batch_size):
+            batch = items[start : start + self.batch_size]
+            pending: list[tuple[ObjectOutcome, Version]] = []
+            for position, item in enumerate(batch, start):
+                outcome, version = self._prepare(item, position, resolver, seen)
+                outcome.source = source
+                report.outcomes.append(outcome)
+                if version is not None:
+                    pending.append((outcome, version))
+            self._warn_dangling(pending, resolver)
+            results = self.store.write([version for _, version in pending], provenance)
+            for (outcome, version), result in zip(pending, results):
+                outcome.status = REJECTED if result == store_objects.CONFLICT else result
+                if result == store_objects.CONFLICT:
+                    outcome.problems.append(
+                        Problem(version.id, "$", f"the store already holds version {outcome.version} of {version.id} with different content; change 'modified' to make a new version")
+                    )
+            if progress:
+                progress(len(batch))
+        return report
+
+    # -- one object ----------------------------------------------------------
+
+    def _prepare(self, item, position: int, resolver: "_Resolver", seen: dict) -> tuple[ObjectOutcome, Version | None]:
+        if not isinstance(item, dict):
+            return _rejected(None, f"$[{position}]", f"expected a STIX object (a JSON object), got {type(item).__name__}"), None
+        object_id = item.get("id") if isinstance(item.get("id"), str) else None
+        if not isinstance(item.get("type"), str) or object_id is None:
+            missing = "type" if not isinstance(item.get("type"), str) else "id"
+            return _rejected(object_id, json_path(missing), f"object {position} has no string '{missing}'"), None
+        spec_version = item.get("spec_version")
+        if spec_version is not None and spec_version != "2.1":
+            return _rejected(object_id, "$.spec_version", f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1"), None
+
+        problems = self.validator.validate(item)
+        problems += profiles.check_object(item, resolver.get)
+        problems += _markup_warnings(item)
+        outcome = ObjectOutcome(object_id, REJECTED, problems)
+        if any(problem.severity == ERROR for problem in problems):
+            return outcome, None
+        try:
+            stamp = item.get("modified") or item.get("created")
+            modified_us = from_timestamp(stamp) if stamp else 0
+        except (TypeError, ValueError) as error:
+            outcome.problems.append(Problem(object_id, "$.modified", str(error)))
+            return outcome, None
+        outcome.version = stamp
+
+        content_hash = hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        key = (object_id, modified_us)
+        first = seen.get(key)
+        if first is not None:
+            if first[0] != content_hash:
+                outcome.problems.append(
+                    Problem(object_id, "$", f"duplicate of object {first[1]} in this input ({object_id}, version {stamp}) with different content")
+                )
+            else:
+                outcome.status = UNCHANGED
+            return outcome, None
+        seen[key] = (content_hash, position)
+
+        refs = _marking_refs(item)
+        version = Version(
+            obj=item,
+            modified_us=modified_us,
+            json=orjson.dumps(item).decode(),
+            content_hash=content_hash,
+            marking_refs=refs,
+            tlp=tlp_of(refs),
+            observables=tuple(
+                (kind, value) for kind, value in observables.extract(item) if len(value) <= _MAX_OBSERVABLE_LENGTH
+            ),
+        )
+        return outcome, version
+
+    def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: "_Resolver") -> None:
+        wanted = {ref for _, version in pending for _, ref in _references(version.obj)}
+        known = resolver.known(wanted)
+        for outcome, version in pending:
+            for path, ref in _references(version.obj):
+                if ref not in known:
+                    outcome.problems.append(
+                        Problem(version.id, path, f"{ref} is neither in this input nor in the store", WARNING)
+                    )
+
+
+class _Resolver:
+    """Finds referenced objects in the input first, then in the store."""
+
+    def __init__(self, in_input: dict[str, dict], store: ObjectStore):
+        self.in_input = in_input
+        self.store = store
+        self.from_store: dict[str, dict | None] = {}
+
+    def get(self, object_id: str) -> dict | None:
+        found = self.in_input.get(object_id)
+        if found is not None:
+            return found
+        if object_id not in self.from_store:
+            self.from_store[object_id] = self.store.latest([object_id]).get(object_id)
+        return self.from_store[object_id]
+
+    def known(self, ids: set[str]) -> set[str]:
+        known = {i for i in ids if i in self.in_input or self.from_store.get(i) is not None or tlp_of((i,)) is not None}
+        unresolved = ids - known - {i for i, found in self.from_store.items() if found is None}
+        if unresolved:
+            present = self.store.existing_ids(unresolved)
+            known |= present
+        return known
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files to import: the paths given, and the .json and .csv files below any directory, in a stable order."""
+    found = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".json", ".csv")))
+        else:
+            found.append(path)
+    return found
+
+
+def _rejected(object_id: str | None, path: str, message: str) -> ObjectOutcome:
+    return ObjectOutcome(object_id, REJECTED, [Problem(object_id, path, message)])
+
+
+def _marking_refs(obj: dict) -> tuple[str, ...]:
+    refs = list(obj.get("object_marking_refs") or ())
+    for granular in obj.get("granular_markings") or ():
+        ref = granular.get("marking_ref")
+        if ref and ref not in refs:
+            refs.append(ref)
+    return tuple(refs)
+
+
+def _references(obj: dict) -> Iterable[tuple[str, str]]:
+    for name, value in obj.items():
+        if name.endswith("_ref") and isinstance(value, str):
+            yield json_path(name), value
+        elif name.endswith("_refs") and isinstance(value, list):
+            for index, ref in enumerate(value):
+                if isinstance(ref, str):
+                    yield f"{json_path(name)}[{index}]", ref
+    for index, granular in enumerate(obj.get("granular_markings") or ()):
+        ref = granular.get("marking_ref")
+        if isinstance(ref, str):
+            yield f"$.granular_markings[{index}].marking_ref", ref
+
+
+def _markup_warnings(obj: dict) -> list[Problem]:
+    problems = []
+    for name, value in obj.items():
+        if isinstance(value, str) and _ACTIVE_MARKUP.search(value):
+            problems.append(
+                Problem(obj.get("id"), json_path(name), "contains HTML or script; it is stored as text and never rendered as markup", WARNING)
+            )
+    return problems

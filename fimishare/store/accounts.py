@@ -1,0 +1,131 @@
+"""Organisations (STIX identities) and the accounts that belong to them."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+
+from fimishare.store.passwords import hash_secret, verify_secret
+from fimishare.store.schema import ROLES, accounts, organisations
+
+
+class AccountError(ValueError):
+    """A request about organisations or accounts that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    name: str
+    is_node: bool
+    clearance: str | None
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    identity_id: str
+    org_id: str
+    role: str
+    clearance: str | None
+
+
+def organisation_identity(org: Organisation, created: str) -> dict:
+    """The STIX identity that stands for an organisation in created_by_ref and releasability markings."""
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": org.id,
+        "created": created,
+        "modified": created,
+        "name": org.name,
+        "identity_class": "organization",
+    }
+
+
+class Directory:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def add_organisation(self, name: str, *, is_node: bool = False, clearance: str | None = None) -> Organisation:
+        name = name.strip()
+        if not name:
+            raise AccountError("an organisation needs a name")
+        with self.engine.begin() as connection:
+            if connection.execute(select(organisations.c.id).where(organisations.c.name == name)).first():
+                raise AccountError(f"organisation {name!r} already exists")
+            if is_node and connection.execute(select(organisations.c.id).where(organisations.c.is_node)).first():
+                raise AccountError("this node already has its own organisation")
+            org = Organisation(f"identity--{uuid.uuid4()}", name, is_node, clearance)
+            connection.execute(
+                insert(organisations).values(
+                    id=org.id, name=name, is_node=is_node, clearance=clearance, created_at_us=time.time_ns() // 1000
+                )
+            )
+        return org
+
+    def organisations(self) -> list[Organisation]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(organisations).order_by(organisations.c.name)).all()
+        return [Organisation(r.id, r.name, r.is_node, r.clearance) for r in rows]
+
+    def organisation(self, name_or_id: str) -> Organisation:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(organisations).where((organisations.c.name == name_or_id) | (organisations.c.id == name_or_id))
+            ).first()
+        if row is None:
+            raise AccountError(f"no organisation named {name_or_id!r} (see 'fimishare orgs list')")
+        return Organisation(row.id, row.name, row.is_node, row.clearance)
+
+    def node_organisation(self) -> Organisation:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(organisations).where(organisations.c.is_node)).first()
+        if row is None:
+            raise AccountError("this node has no organisation yet: run 'fimishare init'")
+        return Organisation(row.id, row.name, row.is_node, row.clearance)
+
+    def add_account(self, name: str, *, org: str, role: str, password: str, clearance: str | None = None) -> Account:
+        if role not in ROLES:
+            raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        if len(password) < 12:
+            raise AccountError("the password must be at least 12 characters long")
+        organisation = self.organisation(org)
+        account = Account(name, f"identity--{uuid.uuid4()}", organisation.id, role, clearance)
+        with self.engine.begin() as connection:
+            if connection.execute(select(accounts.c.id).where(accounts.c.name == name)).first():
+                raise AccountError(f"account {name!r} already exists")
+            connection.execute(
+                insert(accounts).values(
+                    name=name,
+                    identity_id=account.identity_id,
+                    org_id=account.org_id,
+                    role=role,
+                    password_hash=hash_secret(password),
+                    clearance=clearance,
+                    created_at_us=time.time_ns() // 1000,
+                )
+            )
+        return account
+
+    def accounts(self) -> list[Account]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(accounts).order_by(accounts.c.name)).all()
+        return [Account(r.name, r.identity_id, r.org_id, r.role, r.clearance) for r in rows]
+
+    def account(self, name: str) -> Account:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(accounts).where(accounts.c.name == name)).first()
+        if row is None:
+            raise AccountError(f"no account named {name!r}")
+        return Account(row.name, row.identity_id, row.org_id, row.role, row.clearance)
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(accounts).where(accounts.c.name == name)).first()
+        if row is None or not verify_secret(password, row.password_hash):
+            return None
+        return Account(row.name, row.identity_id, row.org_id, row.role, row.clearance)

@@ -1,0 +1,60 @@
+"""Server-side date_added: strictly increasing and unique per timeline, in commit order."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from fimishare.store.schema import timelines
+
+STORE_TIMELINE = "store"
+
+
+def collection_timeline(collection_id: str) -> str:
+    return f"collection:{collection_id}"
+
+
+def allocate(connection: Connection, timeline: str, count: int) -> list[int]:
+    """Reserve `count` date_added values (microseconds since the epoch) on `timeline`.
+
+    The timeline row stays locked until the caller's transaction ends (SQLite: the
+    write transaction; PostgreSQL: SELECT ... FOR UPDATE), so a reader paging with
+    added_after can never see a later value commit before an earlier one.
+    """
+    if count <= 0:
+        return []
+    query = select(timelines.c.last_added_us).where(timelines.c.name == timeline)
+    if connection.dialect.name != "sqlite":
+        query = query.with_for_update()
+    last = connection.execute(query).scalar()
+    if last is None:
+        last = 0
+        connection.execute(insert(timelines).values(name=timeline, last_added_us=0))
+    first = max(time.time_ns() // 1000, last + 1)
+    values = list(range(first, first + count))
+    connection.execute(update(timelines).where(timelines.c.name == timeline).values(last_added_us=values[-1]))
+    return values
+
+
+def to_timestamp(microseconds: int) -> str:
+    """STIX/TAXII timestamp with microsecond precision, e.g. 2024-11-01T09:00:00.123456Z."""
+    moment = datetime.fromtimestamp(microseconds / 1_000_000, tz=timezone.utc)
+    moment = moment.replace(microsecond=microseconds % 1_000_000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_timestamp(text: str) -> int:
+    """Microseconds since the epoch for a STIX timestamp (any sub-second precision; beyond microseconds is cut)."""
+    if not text.endswith("Z"):
+        raise ValueError(f"timestamp {text!r} must end in Z (UTC)")
+    base, dot, fraction = text[:-1].partition(".")
+    if dot and not (fraction.isdigit() and fraction.isascii()):
+        raise ValueError(f"timestamp {text!r} has a malformed fraction of a second")
+    moment = datetime.fromisoformat(base + "+00:00")
+    return (moment - _EPOCH) // _MICROSECOND + int((fraction + "000000")[:6] if dot else 0)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
