@@ -198,5 +198,46 @@ def export_bundle(node: Node, recipient: Recipient, *, types=(), all_versions: b
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": released}
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless a proxy needs otherwise).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--timeout", default=300, show_default=True, type=click.IntRange(10), help="Seconds a request may take (large bundles) before its worker is restarted.")
+def serve(host: str, port: int, workers: int, timeout: int) -> None:
+    """Run this node's HTTP API (/api/v1) under gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    node = _node()  # fails with a clear message when 'fimishare init' has not been run
+    node.engine.dispose()  # each worker opens its own connections
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "sync",
+                "timeout": timeout,
+                "accesslog": "-",
+                "errorlog": "-",
+                "proc_name": "fimishare",
+                # Not preloaded: every worker builds its own app and database engine after the fork.
+                "preload_app": False,
+                # gunicorn 27's runtime control socket (~/.gunicorn/gunicorn.ctl) is not wanted:
+                # one path per user would clash between nodes and it is an extra way in.
+                "control_socket_disable": True,
+            }
+            for key, value in options.items():
+                if key in self.cfg.settings:  # settings newer gunicorns added are skipped on older ones
+                    self.cfg.set(key, value)
+
+        def load(self):
+            from fimishare.platform import create_app
+
+            return create_app()
+
+    click.echo(f"fimishare API on http://{host}:{port}/api/v1 ({workers} workers)", err=True)
+    _Server().run()
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,76 @@
+"""The node's HTTP service: a Flask application factory.
+
+    app = create_app()            # settings from the environment (FIMISHARE_HOME, ...)
+    app = create_app(settings)    # or given explicitly (tests)
+
+There is no module-level application; `fimishare serve` runs the factory under gunicorn,
+one application (and one database engine) per worker process.
+"""
+from __future__ import annotations
+
+import orjson
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from fimishare.config import Settings
+from fimishare.node import Node
+
+EXTENSION = "fimishare"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    # Werkzeug refuses larger bodies with 413 before they are read (also chunked ones).
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_bundle_bytes
+    app.extensions[EXTENSION] = Node(settings)
+
+    from fimishare.platform.api import api
+
+    app.register_blueprint(api, url_prefix="/api/v1")
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return json_error(error)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(error: InternalServerError):
+        # Flask has already logged the original exception; say nothing about it to the client.
+        return error_response(500, "internal server error")
+
+    return app
+
+
+def node_of(app: Flask) -> Node:
+    return app.extensions[EXTENSION]
+
+
+def error_response(status: int, message: str, headers: dict | None = None) -> Response:
+    response = Response(orjson.dumps({"error": message, "status": status}), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def json_error(error: HTTPException) -> Response:
+    """The HTTP error as a JSON body, keeping its headers (Allow on 405, WWW-Authenticate on 401)."""
+    response = error.get_response()
+    status = error.code or 500
+    message = error.description if status != 500 else "internal server error"
+    response.set_data(orjson.dumps({"error": message, "status": status}))
+    response.mimetype = "application/json"
+    return response

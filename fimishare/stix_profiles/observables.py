@@ -9,6 +9,8 @@ import ipaddress
 import re
 from functools import lru_cache
 
+from fimishare.stix_profiles.patterns import read_pattern
+
 KINDS = ("domain", "url", "ipv4", "ipv6", "email", "hash", "account", "hashtag")
 
 # --------------------------------------------------------------------------- refang
@@ -197,9 +199,7 @@ def _literals(raw: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _pattern_pairs(pattern: str) -> tuple[tuple[str, str], ...]:
     try:
-        from stix2patterns.pattern import Pattern
-
-        comparisons = Pattern(pattern).inspect().comparisons
+        comparisons = read_pattern(pattern).comparisons
     except Exception:  # noqa: BLE001 - a bad pattern just yields nothing
         return ()
     out: list[tuple[str, str]] = []

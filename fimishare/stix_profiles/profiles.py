@@ -356,8 +356,6 @@ class Profile:
             if ext_id in self.extensions:
                 problems += self._check_extension(obj_type, obj_id, ext_id, value, lookup)
 
-        if type_spec.get("stix_pattern"):
-            problems += self._check_pattern(obj, obj_id)
         if obj_type == "relationship":
             problems += self._check_relationship(obj, obj_id, lookup, accepted_frameworks)
         return problems
@@ -456,17 +454,6 @@ class Profile:
             elif spec.get("resolve", True) and lookup(value) is None:
                 problems.append(Problem(obj_id, where, f"{value} cannot be resolved", WARNING))
         return problems
-
-    def _check_pattern(self, obj: dict, obj_id: str | None) -> list[Problem]:
-        if obj.get("pattern_type") != "stix" or not isinstance(obj.get("pattern"), str):
-            return []
-        from stix2patterns.validator import run_validator
-
-        try:
-            errors = run_validator(obj["pattern"], stix_version="2.1")
-        except Exception as exc:  # the pattern library raises on some malformed input
-            errors = [str(exc)]
-        return [Problem(obj_id, json_path("pattern"), f"invalid STIX pattern: {error}") for error in errors]
 
     def _check_relationship(self, obj: dict, obj_id: str | None, lookup: Lookup,
                             accepted_frameworks: frozenset[str] | None) -> list[Problem]:

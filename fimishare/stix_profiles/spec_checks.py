@@ -49,6 +49,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from .patterns import read_pattern
 from .problems import ERROR, Problem, json_path
 
 TIMESTAMP_RE = re.compile(
@@ -189,7 +190,6 @@ class MustChecks:
         self.timestamp_embedded = e.TIMESTAMP_EMBEDDED_PROPERTIES
         self.compares = {k: [("modified", "ge", "created"), *v] for k, v in e.TIMESTAMP_COMPARE.items()}
         self.obs_compares = e.TIMESTAMP_COMPARE_OBSERVABLE
-        self._pattern_cache: dict[tuple[str, str], list[str]] = {}
 
     # -------------------------------------------------------------- driver
     def run(self, obj: dict, base: list[str | int], problems: list[Problem]) -> None:
@@ -401,33 +401,21 @@ class MustChecks:
     def _pattern(self, obj: dict, base: list, ctx: _Ctx) -> None:
         if obj["type"] != "indicator" or obj.get("pattern_type", "") != "stix" or not isinstance(obj.get("pattern"), str):
             return
-        pattern = obj["pattern"]
         if "pattern_version" in obj:
             version = obj["pattern_version"]
         elif "spec_version" in obj:
             version = obj["spec_version"]
         else:
             version = "2.1"
-        key = (pattern, version)
-        messages = self._pattern_cache.get(key)
-        if messages is None:
-            messages = self._pattern_messages(pattern, version)
-            if len(self._pattern_cache) > 4096:
-                self._pattern_cache.clear()
-            self._pattern_cache[key] = messages
-        for msg in messages:
+        for msg in self._pattern_messages(obj["pattern"], version if version in ("2.0", "2.1") else "2.0"):
             ctx.error(json_path(*base, "pattern"), msg)
 
-    def _pattern_messages(self, pattern: str, version: Any) -> list[str]:
-        from stix2patterns.v21.pattern import Pattern
-        from stix2patterns.validator import run_validator
-
-        errors = run_validator(pattern, version)
-        if errors:
-            return [f"invalid STIX pattern: {e}" for e in errors]
+    def _pattern_messages(self, pattern: str, version: str) -> list[str]:
+        reading = read_pattern(pattern, version)
+        if not reading.valid:
+            return [f"invalid STIX pattern: {e}" for e in reading.errors]
         out = []
-        comparisons = Pattern(pattern).inspect().comparisons
-        for objtype, expressions in comparisons.items():
+        for objtype, expressions in reading.comparisons.items():
             if objtype not in self.observable_types and (
                     not TYPE_NAME_RE.match(objtype) or not 3 <= len(objtype) <= 250):
                 out.append(f"{objtype!r} is not a valid observable type name")

@@ -208,11 +208,27 @@ class ObjectStore:
         with self.engine.connect() as connection:
             return list(self._select(connection, ids=[object_id], all_versions=True))
 
+    def latest_versions(self, ids: Iterable[str]) -> dict[str, StoredVersion]:
+        """The newest stored version of each of `ids`, with its provenance."""
+        wanted = sorted(set(ids))
+        found = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                for version in self._select(connection, ids=wanted[start : start + _CHUNK]):
+                    found[version.obj["id"]] = version
+        return found
+
     def iter_versions(
-        self, *, types: Iterable[str] | None = None, all_versions: bool = False, batch: int = 2000
+        self,
+        *,
+        types: Iterable[str] | None = None,
+        all_versions: bool = False,
+        batch: int = 2000,
+        added_after_us: int | None = None,
     ) -> Iterator[StoredVersion]:
-        """Stored versions in date_added order (newest version of each object only, unless all_versions)."""
-        after = None
+        """Stored versions in date_added order (newest version of each object only, unless all_versions),
+        only those added after `added_after_us` when given."""
+        after = added_after_us
         types = sorted(types) if types else None
         while True:
             with self.engine.connect() as connection:

@@ -1,0 +1,249 @@
+"""The node's JSON API, mounted at /api/v1.
+
+Every route but /health needs HTTP Basic authentication (account name and password; the
+password is the API key of a machine account). The sharing policy decides every object a
+response contains: an object the caller may not read is answered exactly like one that does
+not exist, and nothing counts hidden objects.
+"""
+from __future__ import annotations
+
+import secrets
+
+import orjson
+from flask import Blueprint, Response, current_app, g, request
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound, RequestEntityTooLarge, UnsupportedMediaType
+
+from fimishare.node import Node, holding
+from fimishare.platform import error_response, node_of
+from fimishare.sharing.policy import SharingPolicy
+from fimishare.sharing.principals import Principal
+from fimishare.stix_profiles import observables
+from fimishare.store.accounts import AccountError
+from fimishare.store.objects import Provenance, StoredVersion
+from fimishare.store.passwords import hash_secret, verify_secret
+from fimishare.store.timeline import from_timestamp
+
+api = Blueprint("api", __name__)
+
+STIX_MEDIA_TYPES = frozenset({"application/json", "application/stix+json"})
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_LOOKUP_VALUES = 100
+MAX_LOOKUP_VALUE_LENGTH = 2048
+PUBLIC_ENDPOINTS = frozenset({"api.health"})
+REALM = 'Basic realm="fimishare", charset="UTF-8"'
+
+_dummy_hash: str | None = None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _node() -> Node:
+    return node_of(current_app)
+
+
+def _json(data, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status=status, mimetype="application/json")
+
+
+def _policy() -> SharingPolicy:
+    """Built at most once per request: node.policy() reads every marking-definition from the store."""
+    if "policy" not in g:
+        g.policy = _node().policy()
+    return g.policy
+
+
+def _view(version: StoredVersion) -> dict | None:
+    return _policy().view(g.principal, holding(version))
+
+
+def _modified_us(version: StoredVersion) -> int:
+    stamp = version.obj.get("modified") or version.obj.get("created")
+    try:
+        return from_timestamp(stamp) if isinstance(stamp, str) else 0
+    except ValueError:
+        return 0
+
+
+def _flag(name: str) -> bool:
+    value = request.args.get(name, "false").strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no", ""):
+        return False
+    raise BadRequest(f"{name} must be true or false")
+
+
+def _unauthorised(message: str) -> Response:
+    return error_response(401, message, {"WWW-Authenticate": REALM})
+
+
+def _authenticate(name: str, password: str):
+    """The account, or None. An unknown name costs one scrypt too, so timing does not tell names apart."""
+    global _dummy_hash
+    directory = _node().directory
+    try:
+        directory.account(name)
+    except AccountError:
+        if _dummy_hash is None:
+            _dummy_hash = hash_secret(secrets.token_urlsafe(16))
+        verify_secret(password, _dummy_hash)
+        return None
+    return directory.authenticate(name, password)
+
+
+# --------------------------------------------------------------------------- authentication
+
+
+@api.before_request
+def require_account():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
+        return _unauthorised("authentication required: HTTP Basic with an account name and password (or API key)")
+    account = _authenticate(auth.username, auth.password)
+    if account is None:
+        return _unauthorised("wrong account name or password")
+    g.account = account
+    g.principal = Principal(
+        user_id=account.identity_id,
+        org_id=account.org_id,
+        role=account.role,
+        clearance=account.clearance,
+        exercise=_flag("exercise"),
+    )
+    return None
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@api.get("/health")
+def health():
+    return _json({"status": "ok", "objects": _node().store.count()})
+
+
+@api.get("/objects")
+def list_objects():
+    types = [t for t in request.args.getlist("type") if t]
+    try:
+        limit = int(request.args.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        raise BadRequest("limit must be a whole number") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}")
+    added_after = request.args.get("added_after")
+    try:
+        after_us = from_timestamp(added_after) if added_after else None
+    except ValueError as error:
+        raise BadRequest(f"added_after: {error}") from None
+
+    page: list[tuple[dict, StoredVersion]] = []
+    more = False
+    for version in _node().store.iter_versions(types=types or None, added_after_us=after_us):
+        copy = _view(version)
+        if copy is None:
+            continue
+        if len(page) == limit:
+            more = True  # one more readable object exists: hidden ones never count
+            break
+        page.append((copy, version))
+    return _json(
+        {
+            "objects": [copy for copy, _ in page],
+            "more": more,
+            "next": page[-1][1].date_added if page else None,
+        }
+    )
+
+
+def _readable_versions(object_id: str) -> list[dict]:
+    """The copies of `object_id` the principal may read, oldest version first."""
+    versions = sorted(_node().store.versions(object_id), key=lambda v: (_modified_us(v), v.date_added_us))
+    copies = [_view(version) for version in versions]
+    return [copy for copy in copies if copy is not None]
+
+
+@api.get("/objects/<object_id>")
+def get_object(object_id: str):
+    copies = _readable_versions(object_id)
+    if not copies:
+        raise NotFound(f"no object {object_id}")
+    return _json(copies[-1])
+
+
+@api.get("/objects/<object_id>/versions")
+def get_versions(object_id: str):
+    copies = _readable_versions(object_id)
+    if not copies:
+        raise NotFound(f"no object {object_id}")
+    return _json({"objects": copies})
+
+
+@api.post("/objects")
+def post_objects():
+    if not _policy().may_submit(g.principal):
+        raise Forbidden(f"role {g.principal.role!r} may not submit objects")
+    if request.mimetype not in STIX_MEDIA_TYPES:
+        raise UnsupportedMediaType("send a STIX bundle or list of objects as application/json or application/stix+json")
+    node = _node()
+    limit = node.settings.max_bundle_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the body is over the limit of {limit:,} bytes; split the bundle")
+    data = request.get_data(cache=False)  # werkzeug enforces MAX_CONTENT_LENGTH on chunked bodies too
+    report = node.pipeline.ingest_bytes(
+        data,
+        Provenance(source_org=g.principal.org_id, entry_path="api", submitted_by=g.principal.user_id),
+        source="api",
+    )
+    body = {
+        "stored": report.stored,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+        "objects": [
+            {
+                "id": outcome.id,
+                "status": outcome.status,
+                "problems": [
+                    {"path": problem.path, "message": problem.message, "severity": problem.severity}
+                    for problem in outcome.problems
+                ],
+            }
+            for outcome in report.outcomes
+        ],
+        "errors": list(report.input_errors),
+    }
+    return _json(body, 200 if report.ok else 422)
+
+
+@api.get("/lookup")
+def lookup():
+    values = request.args.getlist("value")
+    if not values:
+        raise BadRequest("give one or more value= parameters")
+    if len(values) > MAX_LOOKUP_VALUES:
+        raise BadRequest(f"at most {MAX_LOOKUP_VALUES} values per request")
+    if any(len(value) > MAX_LOOKUP_VALUE_LENGTH for value in values):
+        raise BadRequest(f"values are at most {MAX_LOOKUP_VALUE_LENGTH} characters long")
+    keys: list[tuple[str, str] | None] = []
+    for value in values:
+        kind = observables.guess_kind(value)
+        keys.append((kind, observables.normalise(kind, value)) if kind else None)
+    store = _node().store
+    found = store.lookup([key for key in keys if key is not None])
+    candidates = {object_id for ids in found.values() for object_id in ids}
+    newest = store.latest_versions(candidates)
+    readable = {object_id for object_id, version in newest.items() if _view(version) is not None}
+    results = []
+    for value, key in zip(values, keys):
+        results.append(
+            {
+                "value": value,
+                "kind": key[0] if key else None,
+                "normalised": key[1] if key else None,
+                "ids": sorted(i for i in found.get(key, ()) if i in readable) if key else [],
+            }
+        )
+    return _json({"results": results})
