@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import orjson
 
@@ -16,6 +18,7 @@ from fimishare.stix_profiles.parsing import InputError, parse_stix
 from fimishare.stix_profiles.problems import ERROR, WARNING, Problem, json_path
 from fimishare.stix_profiles.validation import SpecValidator, default_validator
 from fimishare.store import objects as store_objects
+from fimishare.store.database import make_engine
 from fimishare.store.objects import ObjectStore, Provenance, Version
 from fimishare.store.timeline import from_timestamp
 
@@ -84,13 +87,15 @@ class IngestPipeline:
         validator: SpecValidator | None = None,
         max_bytes: int = 256 * 1024 * 1024,
         max_objects: int = 1_000_000,
-        batch_size: int = 1000,
+        batch_size: int = 5000,
+        workers: int | None = None,
     ):
         self.store = store
         self.validator = validator or default_validator()
         self.max_bytes = max_bytes
         self.max_objects = max_objects
         self.batch_size = batch_size
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
 
     # -- entry points --------------------------------------------------------
 
@@ -127,90 +132,154 @@ class IngestPipeline:
         resolver = _Resolver(in_input, self.store)
         report = IngestReport()
         seen: dict[tuple[str, int], tuple[str, int]] = {}  # key -> (content hash, position) of its first occurrence
-        for start in range(0, len(items), self.batch_size):
-            batch = items[start : start + self.batch_size]
+        for start, analyses in self._analyse_batches(items, resolver):
             pending: list[tuple[ObjectOutcome, Version]] = []
-            for position, item in enumerate(batch, start):
-                outcome, version = self._prepare(item, position, resolver, seen)
+            for position, (outcome, version) in enumerate(analyses, start):
                 outcome.source = source
                 report.outcomes.append(outcome)
-                if version is not None:
-                    pending.append((outcome, version))
+                if version is None:
+                    continue
+                if not _first_occurrence(outcome, version, position, seen):
+                    continue
+                pending.append((outcome, version))
             self._warn_dangling(pending, resolver)
             results = self.store.write([version for _, version in pending], provenance)
             for (outcome, version), result in zip(pending, results):
                 outcome.status = REJECTED if result == store_objects.CONFLICT else result
                 if result == store_objects.CONFLICT:
                     outcome.problems.append(
-                        Problem(version.id, "$", f"the store already holds version {outcome.version} of {version.id} with different content; change 'modified' to make a new version")
+                        Problem(
+                            version.id,
+                            "$",
+                            f"the store already holds version {outcome.version} of {version.id} with different content: "
+                            "partners who hold that version would never see a change made without a new 'modified'",
+                        )
                     )
             if progress:
-                progress(len(batch))
+                progress(len(analyses))
         return report
 
-    # -- one object ----------------------------------------------------------
+    def _analyse_batches(self, items: list, resolver: "_Resolver") -> Iterator[tuple[int, list]]:
+        """(first position, analyses) per batch, in input order.
 
-    def _prepare(self, item, position: int, resolver: "_Resolver", seen: dict) -> tuple[ObjectOutcome, Version | None]:
-        if not isinstance(item, dict):
-            return _rejected(None, f"$[{position}]", f"expected a STIX object (a JSON object), got {type(item).__name__}"), None
-        object_id = item.get("id") if isinstance(item.get("id"), str) else None
-        if not isinstance(item.get("type"), str) or object_id is None:
-            missing = "type" if not isinstance(item.get("type"), str) else "id"
-            return _rejected(object_id, json_path(missing), f"object {position} has no string '{missing}'"), None
-        spec_version = item.get("spec_version")
-        if spec_version is not None and spec_version != "2.1":
-            return _rejected(object_id, "$.spec_version", f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1"), None
-
-        problems = self.validator.validate(item)
-        problems += profiles.check_object(item, resolver.get)
-        problems += _markup_warnings(item)
-        outcome = ObjectOutcome(object_id, REJECTED, problems)
-        if any(problem.severity == ERROR for problem in problems):
-            return outcome, None
+        Large inputs are analysed by a pool of forked processes while this one writes the
+        batches before them: checking an object costs far more than storing it.
+        """
+        ranges = [(start, min(start + self.batch_size, len(items))) for start in range(0, len(items), self.batch_size)]
+        if len(items) < PARALLEL_FROM or self.workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for start, end in ranges:
+                yield start, [analyse(items[i], i, self.validator, resolver.get) for i in range(start, end)]
+            return
+        global _forked
+        _forked = (items, resolver, self.validator, self.store.engine)
         try:
-            stamp = item.get("modified") or item.get("created")
-            modified_us = from_timestamp(stamp) if stamp else 0
-        except (TypeError, ValueError) as error:
-            outcome.problems.append(Problem(object_id, "$.modified", str(error)))
-            return outcome, None
-        outcome.version = stamp
-
-        content_hash = hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        key = (object_id, modified_us)
-        first = seen.get(key)
-        if first is not None:
-            if first[0] != content_hash:
-                outcome.problems.append(
-                    Problem(object_id, "$", f"duplicate of object {first[1]} in this input ({object_id}, version {stamp}) with different content")
-                )
-            else:
-                outcome.status = UNCHANGED
-            return outcome, None
-        seen[key] = (content_hash, position)
-
-        refs = _marking_refs(item)
-        version = Version(
-            obj=item,
-            modified_us=modified_us,
-            json=orjson.dumps(item).decode(),
-            content_hash=content_hash,
-            marking_refs=refs,
-            tlp=tlp_of(refs),
-            observables=tuple(
-                (kind, value) for kind, value in observables.extract(item) if len(value) <= _MAX_OBSERVABLE_LENGTH
-            ),
-        )
-        return outcome, version
+            url = self.store.engine.url.render_as_string(hide_password=False)
+            with multiprocessing.get_context("fork").Pool(self.workers, _start_worker, (url,)) as pool:
+                for (start, _), analyses in zip(ranges, pool.imap(_analyse_range, ranges)):
+                    yield start, [_from_wire(items[i], entry) for i, entry in enumerate(analyses, start)]
+        finally:
+            _forked = None
 
     def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: "_Resolver") -> None:
-        wanted = {ref for _, version in pending for _, ref in _references(version.obj)}
-        known = resolver.known(wanted)
+        known = resolver.known({ref for _, version in pending for _, ref in version.references})
         for outcome, version in pending:
-            for path, ref in _references(version.obj):
+            for path, ref in version.references:
                 if ref not in known:
                     outcome.problems.append(
                         Problem(version.id, path, f"{ref} is neither in this input nor in the store", WARNING)
                     )
+
+
+# Inputs at least this large are analysed in parallel; below it a pool costs more than it saves.
+PARALLEL_FROM = 4000
+
+# What forked analysis workers inherit from the importing process: the parsed input, its
+# resolver and the compiled validator (set only while a pool runs).
+_forked: tuple | None = None
+
+
+def _start_worker(database_url: str) -> None:
+    items, resolver, validator, parent_engine = _forked
+    # The writing process is the one that must never wait: analysis fills the gaps it leaves.
+    os.nice(5)
+    # The parent's pooled connections belong to the parent: drop them unclosed, open our own.
+    parent_engine.dispose(close=False)
+    resolver.store = ObjectStore(make_engine(database_url))
+
+
+def _analyse_range(bounds: tuple[int, int]) -> list[tuple]:
+    """Analyses in a compact form for the trip back: plain tuples pickle several times
+    faster than dataclasses, and the importing process has the objects already."""
+    items, resolver, validator, _ = _forked
+    wire = []
+    for position in range(*bounds):
+        outcome, version = analyse(items[position], position, validator, resolver.get)
+        derived = None
+        if version is not None:
+            derived = (version.modified_us, version.content_hash, version.marking_refs, version.tlp, version.observables, version.references)
+        wire.append((outcome.id, outcome.status, outcome.problems, outcome.version, derived))
+    return wire
+
+
+def _from_wire(item: dict, entry: tuple) -> tuple[ObjectOutcome, Version | None]:
+    object_id, status, problems, stamp, derived = entry
+    outcome = ObjectOutcome(object_id, status, problems, version=stamp)
+    if derived is None:
+        return outcome, None
+    modified_us, content_hash, marking_refs, tlp, found, references = derived
+    return outcome, Version(item, modified_us, orjson.dumps(item).decode(), content_hash, marking_refs, tlp, found, references)
+
+
+def analyse(item, position: int, validator: SpecValidator, lookup: Callable[[str], dict | None]) -> tuple[ObjectOutcome, Version | None]:
+    """Check one candidate object and derive what the store keeps of it; nothing is written."""
+    if not isinstance(item, dict):
+        return _rejected(None, f"$[{position}]", f"expected a STIX object (a JSON object), got {type(item).__name__}"), None
+    object_id = item.get("id") if isinstance(item.get("id"), str) else None
+    if not isinstance(item.get("type"), str) or object_id is None:
+        missing = "type" if not isinstance(item.get("type"), str) else "id"
+        return _rejected(object_id, json_path(missing), f"object {position} has no string '{missing}'"), None
+    spec_version = item.get("spec_version")
+    if spec_version is not None and spec_version != "2.1":
+        return _rejected(object_id, "$.spec_version", f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1"), None
+
+    problems = validator.validate(item)
+    problems += profiles.check_object(item, lookup)
+    problems += _markup_warnings(item)
+    outcome = ObjectOutcome(object_id, REJECTED, problems)
+    if any(problem.severity == ERROR for problem in problems):
+        return outcome, None
+    try:
+        stamp = item.get("modified") or item.get("created")
+        modified_us = from_timestamp(stamp) if stamp else 0
+    except (TypeError, ValueError) as error:
+        outcome.problems.append(Problem(object_id, "$.modified", str(error)))
+        return outcome, None
+    outcome.version = stamp
+    marking_refs = _marking_refs(item)
+    return outcome, Version(
+        obj=item,
+        modified_us=modified_us,
+        json=orjson.dumps(item).decode(),
+        content_hash=hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest(),
+        marking_refs=marking_refs,
+        tlp=tlp_of(marking_refs),
+        observables=tuple((kind, value) for kind, value in observables.extract(item) if len(value) <= _MAX_OBSERVABLE_LENGTH),
+        references=tuple(_references(item)),
+    )
+
+
+def _first_occurrence(outcome: ObjectOutcome, version: Version, position: int, seen: dict) -> bool:
+    """Whether this is the first time the input holds this version; repeats are unchanged or, when they differ, rejected."""
+    first = seen.setdefault(version.key, (version.content_hash, position))
+    if first[1] == position:
+        return True
+    if first[0] != version.content_hash:
+        outcome.problems.append(
+            Problem(version.id, "$", f"duplicate of object {first[1]} in this input ({version.id}, version {outcome.version}) with different content")
+        )
+    else:
+        outcome.status = UNCHANGED
+    return False
 
 
 class _Resolver:
@@ -280,7 +349,8 @@ def _references(obj: dict) -> Iterable[tuple[str, str]]:
 def _markup_warnings(obj: dict) -> list[Problem]:
     problems = []
     for name, value in obj.items():
-        if isinstance(value, str) and _ACTIVE_MARKUP.search(value):
+        # The substring tests let the regular expression skip the ordinary long description.
+        if isinstance(value, str) and ("<" in value or "script" in value.lower()) and _ACTIVE_MARKUP.search(value):
             problems.append(
                 Problem(obj.get("id"), json_path(name), "contains HTML or script; it is stored as text and never rendered as markup", WARNING)
             )

@@ -21,6 +21,10 @@ _COLON = re.compile(r"\[://\]|\[:/\]|\[:\]", re.IGNORECASE)
 _AT = re.compile(r"\s*(?:\[@\]|\[at\]|\(at\)|\{at\}|\(@\)|\{@\})\s*", re.IGNORECASE)
 
 
+# Every defanging form above has a bracket or a mangled "http" in it.
+_MAYBE_DEFANGED = re.compile(r"[\[({]|h(?:xx|\*\*|tt)p", re.IGNORECASE)
+
+
 def _refang_once(text: str) -> str:
     s = _COLON.sub(lambda m: "://" if m.group(0) == "[://]" else (":/" if m.group(0) == "[:/]" else ":"), text)
     s = _HXXP.sub(lambda m: "http" + m.group(1).lower(), s)
@@ -35,6 +39,8 @@ def refang(text: str) -> str:
     if not isinstance(text, str):
         return ""
     s = text.strip()
+    if not _MAYBE_DEFANGED.search(s):
+        return s  # most values: nothing to undo, and no need for the rounds below
     for _ in range(8):  # to a fixed point ("[[.].]" and friends), bounded
         n = _refang_once(s)
         if n == s:
@@ -199,7 +205,7 @@ def _literals(raw: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _pattern_pairs(pattern: str) -> tuple[tuple[str, str], ...]:
     try:
-        comparisons = read_pattern(pattern).comparisons
+        comparisons = read_pattern(pattern, "2.1").comparisons
     except Exception:  # noqa: BLE001 - a bad pattern just yields nothing
         return ()
     out: list[tuple[str, str]] = []

@@ -111,6 +111,8 @@ def _char_sets() -> frozenset[str]:
 def _timestamp_is_real(value: str, match: re.Match) -> bool:
     """Whether a string of the timestamp shape denotes a real instant (as
     dateutil's parser decides)."""
+    if match.group(3) <= "28" and match.group(6) != "60" and match.group(1) != "0000":
+        return True  # the pattern has bounded every field: only long days and leap seconds need a calendar
     try:
         second = int(match.group(6))
         if second < 60:

@@ -16,6 +16,20 @@ STORED = "stored"
 UNCHANGED = "unchanged"
 CONFLICT = "conflict"
 
+_VERSION_COLUMNS = (
+    "id", "type", "spec_version", "modified_us", "created", "modified", "revoked", "created_by_ref", "marking_refs",
+    "tlp", "source_org", "submitted_by", "entry_path", "date_added_us", "content_hash", "json",
+)
+
+
+def _bulk_insert(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """executemany straight to the driver, with bound parameters: SQLAlchemy's per-row
+    processing cost more than the database's own insert."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    connection.exec_driver_sql(statement, rows)
+
+
 # Keeps each IN (...) list well under SQLite's and PostgreSQL's limits on bound parameters.
 _CHUNK = 500
 
@@ -27,7 +41,7 @@ class Provenance:
     submitted_by: str | None = None  # the account's identity id
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Version:
     """One object version, ready to store: everything derived from the object once, in ingest."""
 
@@ -38,6 +52,7 @@ class Version:
     marking_refs: tuple[str, ...]
     tlp: str | None
     observables: tuple[tuple[str, str], ...]
+    references: tuple[tuple[str, str], ...] = ()  # (JSON path, id) of every reference the object makes
 
     @property
     def id(self) -> str:
@@ -103,30 +118,32 @@ class ObjectStore:
 
     def _insert(self, connection: Connection, versions: list[Version], provenance: Provenance) -> None:
         added = timeline.allocate(connection, timeline.STORE_TIMELINE, len(versions))
-        rows = []
-        for version, date_added_us in zip(versions, added):
-            obj = version.obj
-            rows.append(
-                {
-                    "id": obj["id"],
-                    "type": obj["type"],
-                    "spec_version": obj.get("spec_version", "2.1"),
-                    "modified_us": version.modified_us,
-                    "created": obj.get("created"),
-                    "modified": obj.get("modified"),
-                    "revoked": bool(obj.get("revoked", False)),
-                    "created_by_ref": obj.get("created_by_ref"),
-                    "marking_refs": list(version.marking_refs),
-                    "tlp": version.tlp,
-                    "source_org": provenance.source_org,
-                    "submitted_by": provenance.submitted_by,
-                    "entry_path": provenance.entry_path,
-                    "date_added_us": date_added_us,
-                    "content_hash": version.content_hash,
-                    "json": version.json,
-                }
-            )
-        connection.execute(insert(object_versions), rows)
+        _bulk_insert(
+            connection,
+            object_versions,
+            _VERSION_COLUMNS,
+            [
+                (
+                    version.obj["id"],
+                    version.obj["type"],
+                    version.obj.get("spec_version", "2.1"),
+                    version.modified_us,
+                    version.obj.get("created"),
+                    version.obj.get("modified"),
+                    bool(version.obj.get("revoked", False)),
+                    version.obj.get("created_by_ref"),
+                    orjson.dumps(version.marking_refs).decode(),
+                    version.tlp,
+                    provenance.source_org,
+                    provenance.submitted_by,
+                    provenance.entry_path,
+                    date_added_us,
+                    version.content_hash,
+                    version.json,
+                )
+                for version, date_added_us in zip(versions, added)
+            ],
+        )
         pks = dict(
             connection.execute(
                 select(object_versions.c.date_added_us, object_versions.c.pk).where(
@@ -135,12 +152,12 @@ class ObjectStore:
             ).all()
         )
         observable_rows = [
-            {"version_pk": pks[date_added_us], "kind": kind, "value": value}
+            (pks[date_added_us], kind, value)
             for version, date_added_us in zip(versions, added)
             for kind, value in version.observables
         ]
         if observable_rows:
-            connection.execute(insert(observables), observable_rows)
+            _bulk_insert(connection, observables, ("version_pk", "kind", "value"), observable_rows)
 
     def add_to_collection(self, collection_id: str, version_keys: list[tuple[str, int]]) -> list[int]:
         """Record versions as posted into a collection; returns their date_added there (0 where already in it)."""

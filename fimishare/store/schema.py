@@ -83,7 +83,6 @@ object_versions = Table(
     UniqueConstraint("id", "modified_us"),
     CheckConstraint("entry_path IN ('portal', 'api', 'taxii', 'sync', 'import', 'admin')", name="entry_path"),
     Index(None, "type", "date_added_us"),
-    Index(None, "created_by_ref"),
 )
 
 # Normalised observable values (see stix_profiles.observables) for exact lookup and clustering.
@@ -94,6 +93,7 @@ observables = Table(
     Column("kind", String(16), primary_key=True),
     Column("value", String(2048), primary_key=True),
     Index(None, "value", "kind"),
+    sqlite_with_rowid=False,
 )
 
 # Strictly increasing date_added clocks: "store" for the store itself, "collection:<id>"

@@ -76,7 +76,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('id', 'modified_us', name=op.f('uq_object_versions_id_modified_us'))
     )
     with op.batch_alter_table('object_versions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_object_versions_created_by_ref'), ['created_by_ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_object_versions_type_date_added_us'), ['type', 'date_added_us'], unique=False)
 
     op.create_table('collection_entries',
@@ -93,7 +92,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('value', sa.String(length=2048), nullable=False),
     sa.ForeignKeyConstraint(['version_pk'], ['object_versions.pk'], name=op.f('fk_observables_version_pk_object_versions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('version_pk', 'kind', 'value', name=op.f('pk_observables'))
+    sa.PrimaryKeyConstraint('version_pk', 'kind', 'value', name=op.f('pk_observables')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('observables', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_observables_value_kind'), ['value', 'kind'], unique=False)
@@ -108,7 +108,6 @@ def downgrade() -> None:
     op.drop_table('collection_entries')
     with op.batch_alter_table('object_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_object_versions_type_date_added_us'))
-        batch_op.drop_index(batch_op.f('ix_object_versions_created_by_ref'))
 
     op.drop_table('object_versions')
     op.drop_table('accounts')
