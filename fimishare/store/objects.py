@@ -206,7 +206,7 @@ class ObjectStore:
             for start in range(0, len(wanted), _CHUNK):
                 found.update(
                     connection.execute(
-                        select(object_versions.c.id.distinct()).where(object_versions.c.id.in_(wanted[start : start + _CHUNK]))
+                        select(object_versions.c.id).where(object_versions.c.id.in_(wanted[start : start + _CHUNK])).distinct()
                     ).scalars()
                 )
         return found
