@@ -1,7 +1,13 @@
 """Ingest throughput of `fimishare import` with full validation, on SQLite and PostgreSQL,
 beside the OASIS validator on the same bundle.
 
-    make bench            (or: .venv/bin/python bench/ingest.py [--objects 100000])
+    make bench        (or: .venv/bin/python bench/ingest.py [--objects 100000])
+
+Two figures per input and database:
+- command: objects / wall time of the whole `fimishare import FILE` command, interpreter
+  start and imports included (about a second here, which dominates small bundles);
+- pipeline: objects / time of the ingest pipeline itself (read, parse, validate, profile,
+  store), measured in a process that has already started, as in a running server.
 
 PostgreSQL is measured when FIMISHARE_BENCH_POSTGRES_URL or FIMISHARE_TEST_POSTGRES_URL
 names a server (make bench starts one).
@@ -29,16 +35,40 @@ from corpus import generate  # noqa: E402
 MOBILE = ROOT.parent / "shared" / "data" / "attack" / "mobile-attack-17.1.json"
 FIMISHARE = str(Path(sys.executable).with_name("fimishare"))
 
+_PIPELINE = """
+import sys, time
+from pathlib import Path
+from fimishare.config import Settings
+from fimishare.node import Node
+from fimishare.store.objects import Provenance
+node = Node(Settings.from_env())
+source = Provenance(node.directory.node_organisation().id, "import")
+node.pipeline.validator.warm_up()
+started = time.perf_counter()
+report = node.pipeline.ingest_file(Path(sys.argv[1]), source)
+elapsed = time.perf_counter() - started
+assert report.ok and report.stored == int(sys.argv[2]), (report.stored, report.errors()[:3], report.input_errors)
+print(elapsed)
+"""
 
-def import_rate(path: Path, objects: int, database_url: str, home: Path) -> float:
-    env = dict(os.environ, FIMISHARE_HOME=str(home), FIMISHARE_DATABASE_URL=database_url)
-    subprocess.run([FIMISHARE, "init"], env=env, check=True, capture_output=True)
-    started = time.perf_counter()
-    done = subprocess.run([FIMISHARE, "import", str(path)], env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
+
+def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"fimishare import {path} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
-    return objects / elapsed
+        raise SystemExit(f"{' '.join(args[:3])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def rates(path: Path, count: int, new_database, scratch: Path) -> tuple[float, float]:
+    env = dict(os.environ, FIMISHARE_HOME=str(scratch / uuid.uuid4().hex), FIMISHARE_DATABASE_URL=new_database())
+    run([FIMISHARE, "init"], env)
+    started = time.perf_counter()
+    run([FIMISHARE, "import", str(path)], env)
+    command = count / (time.perf_counter() - started)
+    env = dict(os.environ, FIMISHARE_HOME=str(scratch / uuid.uuid4().hex), FIMISHARE_DATABASE_URL=new_database())
+    run([FIMISHARE, "init"], env)
+    pipeline = count / float(run([sys.executable, "-c", _PIPELINE, str(path), str(count)], env).stdout.strip())
+    return command, pipeline
 
 
 def oasis_rate(path: Path) -> float:
@@ -71,29 +101,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--objects", type=int, default=100_000, help="size of the generated corpus")
     args = parser.parse_args()
-    results = {}
-    fresh_postgres = postgres_databases()
+    rows = []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         corpus = scratch / "corpus.json"
         corpus.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": generate(args.objects)}))
-        inputs = {f"generated corpus ({args.objects:,} objects)": (corpus, args.objects)}
+        inputs = []
+        oasis = None
         if MOBILE.exists():
-            inputs = {"ATT&CK mobile 17.1 (2,148 objects)": (MOBILE, len(orjson.loads(MOBILE.read_bytes())["objects"])), **inputs}
-            results["OASIS stix2-validator alone, ATT&CK mobile 17.1"] = oasis_rate(MOBILE)
-        for label, (path, count) in inputs.items():
-            home = scratch / f"home-{uuid.uuid4().hex[:6]}"
-            results[f"fimishare import, SQLite, {label}"] = import_rate(path, count, f"sqlite:///{home / 'fimishare.db'}", home)
-            if fresh_postgres:
-                results[f"fimishare import, PostgreSQL, {label}"] = import_rate(path, count, fresh_postgres(), home)
-    oasis = results.get("OASIS stix2-validator alone, ATT&CK mobile 17.1")
-    print(f"{'measurement':72} {'objects/s':>10}  vs OASIS")
-    for label, rate in results.items():
-        ratio = f"{rate / oasis:6.1f}x" if oasis else ""
-        print(f"{label:72} {rate:10,.0f}  {ratio}")
+            inputs.append(("ATT&CK mobile 17.1", MOBILE, len(orjson.loads(MOBILE.read_bytes())["objects"])))
+            oasis = oasis_rate(MOBILE)
+        inputs.append((f"generated corpus", corpus, args.objects))
+        databases = [("SQLite", lambda: f"sqlite:///{scratch / uuid.uuid4().hex}.db")]
+        if (fresh_postgres := postgres_databases()) is not None:
+            databases.append(("PostgreSQL", fresh_postgres))
+        for label, path, count in inputs:
+            for database, new_database in databases:
+                command, pipeline = rates(path, count, new_database, scratch)
+                rows.append((f"{label} ({count:,} objects)", database, command, pipeline))
+    print(f"| input | store | `fimishare import` objects/s | pipeline objects/s | pipeline vs OASIS validator alone |")
+    print("|---|---|---:|---:|---:|")
+    for label, database, command, pipeline in rows:
+        ratio = f"{pipeline / oasis:.0f}x" if oasis else "-"
+        print(f"| {label} | {database} | {command:,.0f} | {pipeline:,.0f} | {ratio} |")
+    if oasis:
+        print(f"| ATT&CK mobile 17.1 | OASIS stix2-validator alone | | {oasis:,.0f} | 1x |")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "ingest.json").write_text(json.dumps(results, indent=2))
+    (out / "ingest.json").write_text(json.dumps({"rows": rows, "oasis_objects_per_s": oasis}, indent=2))
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def _all_ids(server: Server, user: str, **params) -> list[str]:
 def test_health_needs_no_account_and_sends_security_headers(server):
     status, headers, body = server.get("/api/v1/health", user=None)
     assert status == 200
-    assert body["status"] == "ok" and isinstance(body["objects"], int) and body["objects"] > 0
+    assert body == {"status": "ok"}  # nothing about what the store holds, to a caller without an account
     assert headers["Content-Security-Policy"] == CSP
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"

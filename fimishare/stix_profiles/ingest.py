@@ -87,7 +87,7 @@ class IngestPipeline:
         validator: SpecValidator | None = None,
         max_bytes: int = 256 * 1024 * 1024,
         max_objects: int = 1_000_000,
-        batch_size: int = 5000,
+        batch_size: int = 1000,
         workers: int | None = None,
     ):
         self.store = store
@@ -191,7 +191,7 @@ class IngestPipeline:
 
 
 # Inputs at least this large are analysed in parallel; below it a pool costs more than it saves.
-PARALLEL_FROM = 4000
+PARALLEL_FROM = 1500
 
 # What forked analysis workers inherit from the importing process: the parsed input, its
 # resolver and the compiled validator (set only while a pool runs).
