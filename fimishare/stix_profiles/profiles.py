@@ -22,6 +22,7 @@ Property spec keys understood (in the JSON):
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from functools import lru_cache
@@ -531,6 +532,7 @@ def published_objects() -> list[dict]:
     return objects
 
 
+@functools.cache
 def _new_object_types() -> dict[str, str]:
     """Custom types the profiles define and the extension-definition that must mark them new-*."""
     result: dict[str, str] = {}
