@@ -1,6 +1,7 @@
 """The one ingest pipeline: parse, validate, profile, policy, store. Every entry path uses it."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -87,7 +88,7 @@ class IngestPipeline:
         validator: SpecValidator | None = None,
         max_bytes: int = 256 * 1024 * 1024,
         max_objects: int = 1_000_000,
-        batch_size: int = 1000,
+        batch_size: int = 500,
         workers: int | None = None,
     ):
         self.store = store
@@ -172,6 +173,8 @@ class IngestPipeline:
             return
         global _forked
         _forked = (items, resolver, self.validator, self.store.engine)
+        # Keep the collector in the forked workers off the parsed input, so it is not copied page by page.
+        gc.freeze()
         try:
             url = self.store.engine.url.render_as_string(hide_password=False)
             with multiprocessing.get_context("fork").Pool(self.workers, _start_worker, (url,)) as pool:
@@ -179,6 +182,7 @@ class IngestPipeline:
                     yield start, [_from_wire(items[i], entry) for i, entry in enumerate(analyses, start)]
         finally:
             _forked = None
+            gc.unfreeze()
 
     def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: "_Resolver") -> None:
         known = resolver.known({ref for _, version in pending for _, ref in version.references})
