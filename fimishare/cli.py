@@ -120,7 +120,9 @@ def users_list() -> None:
     node = _node()
     names = {org.id: org.name for org in node.directory.organisations()}
     for account in node.directory.accounts():
-        click.echo(f"{account.name}\t{names.get(account.org_id, account.org_id)}\t{account.role}\t{account.clearance or '-'}")
+        click.echo(
+            f"{account.name}\t{account.identity_id}\t{names.get(account.org_id, account.org_id)}\t{account.role}\t{account.clearance or '-'}"
+        )
 
 
 def _check_level(node: Node, level: str | None) -> None:
@@ -139,13 +141,21 @@ def import_(paths: tuple[Path, ...], org: str | None) -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     files = expand_paths(paths)
+    sizes = [path.stat().st_size or 1 for path in files]
     report = IngestReport()
-    with click.progressbar(length=len(files), label="importing", file=sys.stderr, show_pos=True,
-                           item_show_func=lambda p: p.name if p else None) as bar:
-        for path in files:
-            bar.update(0, path)
-            report.extend(node.pipeline.ingest_file(path, Provenance(source.id, "import")))
-            bar.update(1)
+    # The bar counts bytes, so one large bundle moves it as steadily as many small files.
+    with click.progressbar(length=sum(sizes), label="importing", file=sys.stderr, item_show_func=lambda p: p.name if p else None) as bar:
+        for path, size in zip(files, sizes):
+            shown = 0
+
+            def advance(done: int, total: int, path=path, size=size) -> None:
+                nonlocal shown
+                now = size * done // max(total, 1)
+                bar.update(now - shown, path)
+                shown = now
+
+            report.extend(node.pipeline.ingest_file(path, Provenance(source.id, "import"), advance))
+            bar.update(size - shown, path)
     _print_report(report)
     if not report.ok:
         raise SystemExit(1)

@@ -38,7 +38,7 @@ def test_orgs_and_users(node, cli):
     assert "no organisation named 'Nowhere'" in cli("users", "add", "u", "--org", "Nowhere", "--role", "viewer", "--password", "x" * 12).output
     assert "at least 12" in cli("users", "add", "u", "--org", "JP-NISC", "--role", "viewer", "--password", "short").output
     listing = cli("users", "list").output
-    assert "sync-jp\tJP-NISC\tsync" in listing
+    assert f"sync-jp\t{node.directory.account('sync-jp').identity_id}\tJP-NISC\tsync" in listing
     # the secret is kept only as a salted hash
     account = node.directory.authenticate("sync-jp", "a-long-api-key-0001")
     assert account and account.role == "sync"

@@ -36,6 +36,10 @@ _ACTIVE_MARKUP = re.compile(
 _MAX_OBSERVABLE_LENGTH = 2048
 
 
+# Told after each stored batch: objects done so far in this input, objects in it.
+Progress = Callable[[int, int], None]
+
+
 @dataclass
 class ObjectOutcome:
     id: str | None
@@ -100,13 +104,13 @@ class IngestPipeline:
 
     # -- entry points --------------------------------------------------------
 
-    def ingest_paths(self, paths: Iterable[Path], provenance: Provenance, progress: Callable[[int], None] | None = None) -> IngestReport:
+    def ingest_paths(self, paths: Iterable[Path], provenance: Provenance, progress: Progress | None = None) -> IngestReport:
         report = IngestReport()
         for path in expand_paths(paths):
             report.extend(self.ingest_file(path, provenance, progress))
         return report
 
-    def ingest_file(self, path: Path, provenance: Provenance, progress: Callable[[int], None] | None = None) -> IngestReport:
+    def ingest_file(self, path: Path, provenance: Provenance, progress: Progress | None = None) -> IngestReport:
         try:
             if path.suffix.lower() == ".csv":
                 items = read_csv_feed(path)
@@ -127,7 +131,7 @@ class IngestPipeline:
         return self.ingest_objects(items, provenance, source=source)
 
     def ingest_objects(
-        self, items: list, provenance: Provenance, *, source: str = "<input>", progress: Callable[[int], None] | None = None
+        self, items: list, provenance: Provenance, *, source: str = "<input>", progress: Progress | None = None
     ) -> IngestReport:
         in_input = {item["id"]: item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
         resolver = _Resolver(in_input, self.store)
@@ -157,7 +161,7 @@ class IngestPipeline:
                         )
                     )
             if progress:
-                progress(len(analyses))
+                progress(start + len(analyses), len(items))
         return report
 
     def _analyse_batches(self, items: list, resolver: "_Resolver") -> Iterator[tuple[int, list]]:
@@ -338,12 +342,13 @@ def _marking_refs(obj: dict) -> tuple[str, ...]:
 
 def _references(obj: dict) -> Iterable[tuple[str, str]]:
     for name, value in obj.items():
-        if name.endswith("_ref") and isinstance(value, str):
-            yield json_path(name), value
-        elif name.endswith("_refs") and isinstance(value, list):
+        if name[-4:] == "_ref":
+            if isinstance(value, str):
+                yield f"$.{name}", value
+        elif name[-5:] == "_refs" and isinstance(value, list):
             for index, ref in enumerate(value):
                 if isinstance(ref, str):
-                    yield f"{json_path(name)}[{index}]", ref
+                    yield f"$.{name}[{index}]", ref
     for index, granular in enumerate(obj.get("granular_markings") or ()):
         ref = granular.get("marking_ref")
         if isinstance(ref, str):

@@ -199,7 +199,15 @@ def _is_handle(s: str) -> bool:
 
 
 def _literals(raw: str) -> list[str]:
-    return [_UNESCAPE.sub(r"\1", m.group(1)) for m in _STRING_LITERAL.finditer(raw)]
+    return [_unescape(m.group(1)) for m in _STRING_LITERAL.finditer(raw)]
+
+
+def _unescape(text: str) -> str:
+    return _UNESCAPE.sub(_escaped, text) if "\\" in text else text
+
+
+def _escaped(match: re.Match) -> str:
+    return match.group(1)
 
 
 @lru_cache(maxsize=4096)

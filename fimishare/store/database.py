@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -56,7 +54,10 @@ def is_sqlite(engine_or_connection: Engine | Connection) -> bool:
     return engine_or_connection.dialect.name == "sqlite"
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine):
+    # Alembic is imported here, not at the top: only init and tests need it, every command starts faster.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -65,4 +66,6 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (creating it on an empty database)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)

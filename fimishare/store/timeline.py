@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
@@ -52,9 +52,5 @@ def from_timestamp(text: str) -> int:
     base, dot, fraction = text[:-1].partition(".")
     if dot and not (fraction.isdigit() and fraction.isascii()):
         raise ValueError(f"timestamp {text!r} has a malformed fraction of a second")
-    moment = datetime.fromisoformat(base + "+00:00")
-    return (moment - _EPOCH) // _MICROSECOND + int((fraction + "000000")[:6] if dot else 0)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
+    seconds = int(datetime.fromisoformat(base + "+00:00").timestamp())
+    return seconds * 1_000_000 + (int((fraction + "000000")[:6]) if dot else 0)
