@@ -192,12 +192,13 @@ class MustChecks:
         self.timestamp_embedded = e.TIMESTAMP_EMBEDDED_PROPERTIES
         self.compares = {k: [("modified", "ge", "created"), *v] for k, v in e.TIMESTAMP_COMPARE.items()}
         self.obs_compares = e.TIMESTAMP_COMPARE_OBSERVABLE
+        self._by_type: dict[str, tuple] = {}
 
     # -------------------------------------------------------------- driver
     def run(self, obj: dict, base: list[str | int], problems: list[Problem]) -> None:
         oid = obj.get("id")
         ctx = _Ctx(problems, oid if isinstance(oid, str) else None)
-        for check in self._CHECKS:
+        for check in self._applicable(obj):
             try:
                 check(self, obj, base, ctx)
             except Exception as exc:  # the reference raises here: reject
@@ -462,6 +463,32 @@ class MustChecks:
         version = uuid.UUID(obj["id"].split("--")[-1]).version
         if all(k not in obj for k in contributing) and version != 4:
             ctx.error(json_path(*base, "id"), "without ID contributing properties the id must be a UUIDv4")
+
+    def _applicable(self, obj: dict) -> tuple:
+        """The checks that can find anything in this object: each skipped one would return
+        at its first test (so skipping it changes no verdict), and this runs on every object."""
+        otype = obj["type"]
+        if type(otype) is not str:
+            return self._CHECKS
+        checks = self._by_type.get(otype)
+        if checks is None:
+            checks = [MustChecks._timestamps, MustChecks._timestamp_order]
+            if otype == "observed-data":
+                checks.append(MustChecks._observable_refs)
+            if otype == "observed-data" or otype in self.observable_types_list:
+                checks.append(MustChecks._observable_checks)
+            if otype == "indicator":
+                checks.append(MustChecks._pattern)
+            if otype == "process" or otype in self._UUID4_WITHOUT:
+                checks.append(MustChecks._uuid_versions)
+            checks = self._by_type[otype] = tuple(checks)
+        if otype == "marking-definition" or "granular_markings" in obj:
+            checks += (MustChecks._markings,)
+        if "lang" in obj or otype == "language-content":
+            checks += (MustChecks._language,)
+        if "cpe" in obj:
+            checks += (MustChecks._cpe,)
+        return checks
 
     _CHECKS = (
         _timestamps,
