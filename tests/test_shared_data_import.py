@@ -126,11 +126,11 @@ def test_a_killed_import_leaves_only_whole_objects_and_a_rerun_completes_it(node
     held = node.store.count()
     assert 0 < held
     with node.engine.connect() as connection:
-        rows = connection.execute(select(object_versions.c.pk, object_versions.c.json).where(object_versions.c.type == "indicator")).all()
-        indexed = set(connection.execute(select(observables.c.version_pk)).scalars())
+        rows = connection.execute(select(object_versions.c.date_added_us, object_versions.c.json).where(object_versions.c.type == "indicator")).all()
+        indexed = set(connection.execute(select(observables.c.version_added_us)).scalars())
     # every stored version is whole: its JSON parses and its observable is indexed with it
     assert all(orjson.loads(row.json)["type"] == "indicator" for row in rows)
-    assert {row.pk for row in rows} <= indexed
+    assert {row.date_added_us for row in rows} <= indexed
     partial = len(rows)
     assert partial < len(objects), "the import finished before it could be killed"
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)

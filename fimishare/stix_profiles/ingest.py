@@ -209,7 +209,7 @@ _forked: tuple | None = None
 def _start_worker(database_url: str) -> None:
     items, resolver, validator, parent_engine = _forked
     # The writing process is the one that must never wait: analysis fills the gaps it leaves.
-    os.nice(5)
+    os.nice(19)
     # The parent's pooled connections belong to the parent: drop them unclosed, open our own.
     parent_engine.dispose(close=False)
     resolver.store = ObjectStore(make_engine(database_url))

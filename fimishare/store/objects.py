@@ -22,12 +22,39 @@ _VERSION_COLUMNS = (
 )
 
 
-def _bulk_insert(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """executemany straight to the driver, with bound parameters: SQLAlchemy's per-row
-    processing cost more than the database's own insert."""
+def _bulk_insert(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> int:
+    """executemany straight to the driver, with bound parameters (SQLAlchemy's per-row
+    processing cost more than the database's own insert); rows whose key is already
+    there are skipped. Returns how many were inserted."""
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    connection.exec_driver_sql(statement, rows)
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+    )
+    return connection.exec_driver_sql(statement, rows).rowcount
+
+
+def _version_rows(versions: list[Version], added: list[int], provenance: Provenance) -> list[tuple]:
+    return [
+        (
+            version.obj["id"],
+            version.obj["type"],
+            version.obj.get("spec_version", "2.1"),
+            version.modified_us,
+            version.obj.get("created"),
+            version.obj.get("modified"),
+            bool(version.obj.get("revoked", False)),
+            version.obj.get("created_by_ref"),
+            orjson.dumps(version.marking_refs).decode(),
+            version.tlp,
+            provenance.source_org,
+            provenance.submitted_by,
+            provenance.entry_path,
+            date_added_us,
+            version.content_hash,
+            version.json,
+        )
+        for version, date_added_us in zip(versions, added)
+    ]
 
 
 # Keeps each IN (...) list well under SQLite's and PostgreSQL's limits on bound parameters.
@@ -91,73 +118,43 @@ class ObjectStore:
         if not versions:
             return []
         with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
-            held = self._held_hashes(connection, [v.key for v in versions])
-            outcomes, fresh = [], []
-            for version in versions:
-                stored_hash = held.get(version.key)
-                if stored_hash is None:
-                    outcomes.append(STORED)
-                    fresh.append(version)
-                else:
-                    outcomes.append(UNCHANGED if stored_hash == version.content_hash else CONFLICT)
-            if fresh:
-                self._insert(connection, fresh, provenance)
+            added = timeline.allocate(connection, timeline.STORE_TIMELINE, len(versions))
+            # Insert first and ask only when something was already there: on a first import
+            # (the common case) that saves a query per batch.
+            inserted = _bulk_insert(connection, object_versions, _VERSION_COLUMNS, _version_rows(versions, added, provenance))
+            if inserted == len(versions):
+                outcomes = [STORED] * len(versions)
+            else:
+                held = self._held(connection, [v.id for v in versions])
+                outcomes = []
+                for version, date_added_us in zip(versions, added):
+                    content_hash, held_added_us = held[version.key]
+                    if held_added_us == date_added_us:
+                        outcomes.append(STORED)
+                    else:
+                        outcomes.append(UNCHANGED if content_hash == version.content_hash else CONFLICT)
+            observable_rows = [
+                (date_added_us, kind, value)
+                for version, date_added_us, outcome in zip(versions, added, outcomes)
+                if outcome == STORED
+                for kind, value in version.observables
+            ]
+            if observable_rows:
+                _bulk_insert(connection, observables, ("version_added_us", "kind", "value"), observable_rows)
         return outcomes
 
-    def _held_hashes(self, connection: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    def _held(self, connection: Connection, ids: list[str]) -> dict[tuple[str, int], tuple[str, int]]:
+        """(content hash, date_added) of every version the store holds of these ids."""
         held = {}
-        ids = sorted({key[0] for key in keys})
-        for start in range(0, len(ids), _CHUNK):
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), _CHUNK):
             rows = connection.execute(
-                select(object_versions.c.id, object_versions.c.modified_us, object_versions.c.content_hash).where(
-                    object_versions.c.id.in_(ids[start : start + _CHUNK])
-                )
+                select(
+                    object_versions.c.id, object_versions.c.modified_us, object_versions.c.content_hash, object_versions.c.date_added_us
+                ).where(object_versions.c.id.in_(unique[start : start + _CHUNK]))
             )
-            held.update({(row.id, row.modified_us): row.content_hash for row in rows})
+            held.update({(row.id, row.modified_us): (row.content_hash, row.date_added_us) for row in rows})
         return held
-
-    def _insert(self, connection: Connection, versions: list[Version], provenance: Provenance) -> None:
-        added = timeline.allocate(connection, timeline.STORE_TIMELINE, len(versions))
-        _bulk_insert(
-            connection,
-            object_versions,
-            _VERSION_COLUMNS,
-            [
-                (
-                    version.obj["id"],
-                    version.obj["type"],
-                    version.obj.get("spec_version", "2.1"),
-                    version.modified_us,
-                    version.obj.get("created"),
-                    version.obj.get("modified"),
-                    bool(version.obj.get("revoked", False)),
-                    version.obj.get("created_by_ref"),
-                    orjson.dumps(version.marking_refs).decode(),
-                    version.tlp,
-                    provenance.source_org,
-                    provenance.submitted_by,
-                    provenance.entry_path,
-                    date_added_us,
-                    version.content_hash,
-                    version.json,
-                )
-                for version, date_added_us in zip(versions, added)
-            ],
-        )
-        pks = dict(
-            connection.execute(
-                select(object_versions.c.date_added_us, object_versions.c.pk).where(
-                    object_versions.c.date_added_us.between(added[0], added[-1])
-                )
-            ).all()
-        )
-        observable_rows = [
-            (pks[date_added_us], kind, value)
-            for version, date_added_us in zip(versions, added)
-            for kind, value in version.observables
-        ]
-        if observable_rows:
-            _bulk_insert(connection, observables, ("version_pk", "kind", "value"), observable_rows)
 
     def add_to_collection(self, collection_id: str, version_keys: list[tuple[str, int]]) -> list[int]:
         """Record versions as posted into a collection; returns their date_added there (0 where already in it)."""
@@ -287,7 +284,7 @@ class ObjectStore:
             for start in range(0, len(wanted), _CHUNK):
                 rows = connection.execute(
                     select(observables.c.kind, observables.c.value, object_versions.c.id)
-                    .join(object_versions, object_versions.c.pk == observables.c.version_pk)
+                    .join(object_versions, object_versions.c.date_added_us == observables.c.version_added_us)
                     .where(tuple_(observables.c.kind, observables.c.value).in_(wanted[start : start + _CHUNK]))
                     .distinct()
                 )

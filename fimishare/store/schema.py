@@ -89,7 +89,8 @@ object_versions = Table(
 observables = Table(
     "observables",
     metadata,
-    Column("version_pk", BigKey, ForeignKey("object_versions.pk", ondelete="CASCADE"), primary_key=True),
+    # The version's date_added: unique, and known before the insert returns anything.
+    Column("version_added_us", BigInteger, ForeignKey("object_versions.date_added_us", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("value", String(2048), primary_key=True),
     Index(None, "value", "kind"),

@@ -88,11 +88,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('collection_id', 'date_added_us', name=op.f('uq_collection_entries_collection_id_date_added_us'))
     )
     op.create_table('observables',
-    sa.Column('version_pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('version_added_us', sa.BigInteger(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('value', sa.String(length=2048), nullable=False),
-    sa.ForeignKeyConstraint(['version_pk'], ['object_versions.pk'], name=op.f('fk_observables_version_pk_object_versions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('version_pk', 'kind', 'value', name=op.f('pk_observables')),
+    sa.ForeignKeyConstraint(['version_added_us'], ['object_versions.date_added_us'], name=op.f('fk_observables_version_added_us_object_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('version_added_us', 'kind', 'value', name=op.f('pk_observables')),
     sqlite_with_rowid=False,
     )
     with op.batch_alter_table('observables', schema=None) as batch_op:
