@@ -93,6 +93,7 @@ class IngestPipeline:
         max_bytes: int = 256 * 1024 * 1024,
         max_objects: int = 1_000_000,
         batch_size: int = 500,
+        write_batch_size: int = 5000,
         workers: int | None = None,
     ):
         self.store = store
@@ -100,6 +101,7 @@ class IngestPipeline:
         self.max_bytes = max_bytes
         self.max_objects = max_objects
         self.batch_size = batch_size
+        self.write_batch_size = write_batch_size
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
 
     # -- entry points --------------------------------------------------------
@@ -137,32 +139,38 @@ class IngestPipeline:
         resolver = _Resolver(in_input, self.store)
         report = IngestReport()
         seen: dict[tuple[str, int], tuple[str, int]] = {}  # key -> (content hash, position) of its first occurrence
+        pending: list[tuple[ObjectOutcome, Version]] = []
+        done = 0
         for start, analyses in self._analyse_batches(items, resolver):
-            pending: list[tuple[ObjectOutcome, Version]] = []
             for position, (outcome, version) in enumerate(analyses, start):
                 outcome.source = source
                 report.outcomes.append(outcome)
-                if version is None:
-                    continue
-                if not _first_occurrence(outcome, version, position, seen):
-                    continue
-                pending.append((outcome, version))
-            self._warn_dangling(pending, resolver)
-            results = self.store.write([version for _, version in pending], provenance)
-            for (outcome, version), result in zip(pending, results):
-                outcome.status = REJECTED if result == store_objects.CONFLICT else result
-                if result == store_objects.CONFLICT:
-                    outcome.problems.append(
-                        Problem(
-                            version.id,
-                            "$",
-                            f"the store already holds version {outcome.version} of {version.id} with different content: "
-                            "partners who hold that version would never see a change made without a new 'modified'",
-                        )
-                    )
-            if progress:
-                progress(start + len(analyses), len(items))
+                if version is not None and _first_occurrence(outcome, version, position, seen):
+                    pending.append((outcome, version))
+            done = start + len(analyses)
+            # Analysis goes in small batches (workers start sooner), writing in larger ones
+            # (each transaction rewrites the index pages it touched).
+            if len(pending) >= self.write_batch_size or done == len(items):
+                self._store(pending, provenance, resolver)
+                pending = []
+                if progress:
+                    progress(done, len(items))
         return report
+
+    def _store(self, pending: list[tuple[ObjectOutcome, Version]], provenance: Provenance, resolver: "_Resolver") -> None:
+        self._warn_dangling(pending, resolver)
+        results = self.store.write([version for _, version in pending], provenance)
+        for (outcome, version), result in zip(pending, results):
+            outcome.status = REJECTED if result == store_objects.CONFLICT else result
+            if result == store_objects.CONFLICT:
+                outcome.problems.append(
+                    Problem(
+                        version.id,
+                        "$",
+                        f"the store already holds version {outcome.version} of {version.id} with different content: "
+                        "partners who hold that version would never see a change made without a new 'modified'",
+                    )
+                )
 
     def _analyse_batches(self, items: list, resolver: "_Resolver") -> Iterator[tuple[int, list]]:
         """(first position, analyses) per batch, in input order.
