@@ -140,6 +140,10 @@ class IngestPipeline:
         report = IngestReport()
         seen: dict[tuple[str, int], tuple[str, int]] = {}  # key -> (content hash, position) of its first occurrence
         pending: list[tuple[ObjectOutcome, Version]] = []
+        # Analysis goes in small batches (workers start sooner), writing in larger ones (each
+        # transaction rewrites the index pages it touched), but in a few at least, so that
+        # writing overlaps the analysis of what follows.
+        write_every = min(self.write_batch_size, max(self.batch_size, len(items) // 4))
         done = 0
         for start, analyses in self._analyse_batches(items, resolver):
             for position, (outcome, version) in enumerate(analyses, start):
@@ -148,9 +152,7 @@ class IngestPipeline:
                 if version is not None and _first_occurrence(outcome, version, position, seen):
                     pending.append((outcome, version))
             done = start + len(analyses)
-            # Analysis goes in small batches (workers start sooner), writing in larger ones
-            # (each transaction rewrites the index pages it touched).
-            if len(pending) >= self.write_batch_size or done == len(items):
+            if len(pending) >= write_every or done == len(items):
                 self._store(pending, provenance, resolver)
                 pending = []
                 if progress:
