@@ -335,3 +335,20 @@ def test_serve_refuses_an_uninitialised_store(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--port", str(_free_port())], env=env)
     assert result.exit_code == 1
     assert "run 'fimishare init' first" in result.output
+
+
+def test_posting_does_not_tell_a_partner_what_it_may_not_read(server):
+    """'Already here' and 'that reference resolves' would answer 'have you seen this?'."""
+    domain = f"probe-{uuid.uuid4().hex[:8]}.example"
+    amber = indicator(f"[domain-name:value = '{domain}']", object_marking_refs=[TLP_AMBER])
+    assert server.post(bundle(amber))[0] == 200
+    # The partner guesses the exact object (an SCO id is derived from its value, so such guesses are easy).
+    status, _, body = server.post(bundle(amber), user="jp-sync")
+    assert status == 200 and body["objects"][0]["status"] == "stored" and body["unchanged"] == 0
+    campaign = sdo("campaign")
+    status, _, body = server.post(bundle(campaign, relationship(campaign, "related-to", amber)), user="jp-sync")
+    warned = [p for o in body["objects"] for p in o["problems"] if p["path"] == "$.target_ref"]
+    assert warned and "neither in this input nor in the store" in warned[0]["message"]
+    # The node's own analyst, who may read it, is told the truth.
+    status, _, body = server.post(bundle(amber))
+    assert body["objects"][0]["status"] == "unchanged"

@@ -1,0 +1,1 @@
+"""Clustering of indicators into candidate campaigns (scikit-learn estimators over the observable index)."""

@@ -201,6 +201,7 @@ def post_objects():
         data,
         Provenance(source_org=g.principal.org_id, entry_path="api", submitted_by=g.principal.user_id),
         source="api",
+        visible=_visible_to_caller,
     )
     body = {
         "stored": report.stored,
@@ -220,6 +221,11 @@ def post_objects():
         "errors": list(report.input_errors),
     }
     return _json(body, 200 if report.ok else 422)
+
+
+def _visible_to_caller(object_id: str) -> bool:
+    held = _node().store.latest_versions([object_id]).get(object_id)
+    return held is not None and _policy().may_read(g.principal, holding(held))
 
 
 @api.get("/lookup")

@@ -38,6 +38,8 @@ _MAX_OBSERVABLE_LENGTH = 2048
 
 # Told after each stored batch: objects done so far in this input, objects in it.
 Progress = Callable[[int, int], None]
+# Whether the submitter may read the object the store holds under an id.
+Visible = Callable[[str], bool]
 
 
 @dataclass
@@ -125,16 +127,26 @@ class IngestPipeline:
             return IngestReport(input_errors=[str(error)])
         return self.ingest_objects(items, provenance, source=str(path), progress=progress)
 
-    def ingest_bytes(self, data: bytes, provenance: Provenance, *, source: str = "<input>") -> IngestReport:
+    def ingest_bytes(
+        self, data: bytes, provenance: Provenance, *, source: str = "<input>", visible: Visible | None = None
+    ) -> IngestReport:
         try:
             items = parse_stix(data, source=source, max_bytes=self.max_bytes, max_objects=self.max_objects)
         except InputError as error:
             return IngestReport(input_errors=[str(error)])
-        return self.ingest_objects(items, provenance, source=source)
+        return self.ingest_objects(items, provenance, source=source, visible=visible)
 
     def ingest_objects(
-        self, items: list, provenance: Provenance, *, source: str = "<input>", progress: Progress | None = None
+        self,
+        items: list,
+        provenance: Provenance,
+        *,
+        source: str = "<input>",
+        progress: Progress | None = None,
+        visible: Visible | None = None,
     ) -> IngestReport:
+        """Check and store `items`; `visible`, for a submitter who may not read everything,
+        keeps the report from telling what the store holds beyond what they may read."""
         in_input = {item["id"]: item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
         resolver = _Resolver(in_input, self.store)
         report = IngestReport()
@@ -153,16 +165,20 @@ class IngestPipeline:
                     pending.append((outcome, version))
             done = start + len(analyses)
             if len(pending) >= write_every or done == len(items):
-                self._store(pending, provenance, resolver)
+                self._store(pending, provenance, resolver, visible)
                 pending = []
                 if progress:
                     progress(done, len(items))
         return report
 
-    def _store(self, pending: list[tuple[ObjectOutcome, Version]], provenance: Provenance, resolver: "_Resolver") -> None:
-        self._warn_dangling(pending, resolver)
+    def _store(
+        self, pending: list[tuple[ObjectOutcome, Version]], provenance: Provenance, resolver: "_Resolver", visible: Visible | None
+    ) -> None:
+        self._warn_dangling(pending, resolver, visible)
         results = self.store.write([version for _, version in pending], provenance)
         for (outcome, version), result in zip(pending, results):
+            if result == store_objects.UNCHANGED and visible is not None and not visible(version.id):
+                result = STORED  # "already here" would answer "have you seen this?" for what they may not read
             outcome.status = REJECTED if result == store_objects.CONFLICT else result
             if result == store_objects.CONFLICT:
                 outcome.problems.append(
@@ -198,8 +214,10 @@ class IngestPipeline:
             _forked = None
             gc.unfreeze()
 
-    def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: "_Resolver") -> None:
+    def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: "_Resolver", visible: Visible | None) -> None:
         known = resolver.known({ref for _, version in pending for _, ref in version.references})
+        if visible is not None:
+            known = {ref for ref in known if ref in resolver.in_input or visible(ref)}
         for outcome, version in pending:
             for path, ref in version.references:
                 if ref not in known:
