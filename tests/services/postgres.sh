@@ -26,6 +26,8 @@ as_owner() {
 case $action in
   start)
     bin=$(pg_bin)
+    # A cluster left running by an interrupted run would hold the port: stop it first.
+    if [ -d "$dir/data" ]; then as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
     if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
       useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
     fi
