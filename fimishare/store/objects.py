@@ -210,13 +210,7 @@ class ObjectStore:
 
     def latest(self, ids: Iterable[str]) -> dict[str, dict]:
         """The newest version of each of `ids` that the store holds."""
-        wanted = sorted(set(ids))
-        found = {}
-        with self.engine.connect() as connection:
-            for start in range(0, len(wanted), _CHUNK):
-                for version in self._select(connection, ids=wanted[start : start + _CHUNK]):
-                    found[version.obj["id"]] = version.obj
-        return found
+        return {object_id: version.obj for object_id, version in self.latest_versions(ids).items()}
 
     def versions(self, object_id: str) -> list[StoredVersion]:
         with self.engine.connect() as connection:
