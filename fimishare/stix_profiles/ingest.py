@@ -1,4 +1,9 @@
-"""The one ingest pipeline: parse, validate, profile, policy, store. Every entry path uses it."""
+"""The one ingest pipeline: parse, validate, profile, store. Every entry path uses it.
+
+Whether a submitter may submit at all is the sharing policy's answer, asked by the entry
+path before it calls in; what the report then tells a submitter is limited to what the
+policy lets them read (`visible`).
+"""
 from __future__ import annotations
 
 import gc
@@ -15,7 +20,7 @@ import orjson
 from fimishare.sharing.markings import tlp_of
 from fimishare.stix_profiles import observables, profiles
 from fimishare.stix_profiles.csv_feeds import CsvFeedError, read_csv_feed
-from fimishare.stix_profiles.parsing import InputError, parse_stix
+from fimishare.stix_profiles.parsing import InputError, check_size, parse_stix
 from fimishare.stix_profiles.problems import ERROR, WARNING, Problem, json_path
 from fimishare.stix_profiles.validation import SpecValidator, default_validator
 from fimishare.store import objects as store_objects
@@ -119,9 +124,7 @@ class IngestPipeline:
             if path.suffix.lower() == ".csv":
                 items = read_csv_feed(path)
             else:
-                size = path.stat().st_size
-                if size > self.max_bytes:
-                    raise InputError(f"{path}: {size:,} bytes is over the limit of {self.max_bytes:,} bytes (FIMISHARE_MAX_BUNDLE_BYTES); split the bundle")
+                check_size(path.stat().st_size, source=str(path), max_bytes=self.max_bytes)  # before reading it all in
                 items = parse_stix(path.read_bytes(), source=str(path), max_bytes=self.max_bytes, max_objects=self.max_objects)
         except (InputError, CsvFeedError, OSError) as error:
             return IngestReport(input_errors=[str(error)])

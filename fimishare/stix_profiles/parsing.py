@@ -8,11 +8,15 @@ class InputError(ValueError):
     """The whole input is unusable (not JSON, too large, not STIX at all); nothing from it is stored."""
 
 
-def parse_stix(data: bytes, *, source: str, max_bytes: int, max_objects: int) -> list:
-    if len(data) > max_bytes:
+def check_size(size: int, *, source: str, max_bytes: int) -> None:
+    if size > max_bytes:
         raise InputError(
-            f"{source}: {len(data):,} bytes is over the limit of {max_bytes:,} bytes (FIMISHARE_MAX_BUNDLE_BYTES); split the bundle"
+            f"{source}: {size:,} bytes is over the limit of {max_bytes:,} bytes (FIMISHARE_MAX_BUNDLE_BYTES); split the bundle"
         )
+
+
+def parse_stix(data: bytes, *, source: str, max_bytes: int, max_objects: int) -> list:
+    check_size(len(data), source=source, max_bytes=max_bytes)
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as error:
