@@ -11,12 +11,16 @@ Two figures per input and database:
 
 PostgreSQL is measured when FIMISHARE_BENCH_POSTGRES_URL or FIMISHARE_TEST_POSTGRES_URL
 names a server (make bench starts one).
+
+Each figure is measured --repeat times on fresh stores and given as median (best): on this
+shared 2-core machine the same import's CPU time varies by a third from run to run.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,6 +104,7 @@ def postgres_databases():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--objects", type=int, default=100_000, help="size of the generated corpus")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per figure")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -117,13 +122,15 @@ def main() -> None:
             databases.append(("PostgreSQL", fresh_postgres))
         for label, path, count in inputs:
             for database, new_database in databases:
-                command, pipeline = rates(path, count, new_database, scratch)
-                rows.append((f"{label} ({count:,} objects)", database, command, pipeline))
-    print(f"| input | store | `fimishare import` objects/s | pipeline objects/s | pipeline vs OASIS validator alone |")
+                runs = [rates(path, count, new_database, scratch) for _ in range(args.repeat)]
+                commands, pipelines = [r[0] for r in runs], [r[1] for r in runs]
+                rows.append((f"{label} ({count:,} objects)", database, statistics.median(commands), max(commands),
+                             statistics.median(pipelines), max(pipelines)))
+    print("| input | store | `fimishare import` objects/s, median (best) | pipeline objects/s, median (best) | pipeline median vs OASIS validator alone |")
     print("|---|---|---:|---:|---:|")
-    for label, database, command, pipeline in rows:
+    for label, database, command, command_best, pipeline, pipeline_best in rows:
         ratio = f"{pipeline / oasis:.0f}x" if oasis else "-"
-        print(f"| {label} | {database} | {command:,.0f} | {pipeline:,.0f} | {ratio} |")
+        print(f"| {label} | {database} | {command:,.0f} ({command_best:,.0f}) | {pipeline:,.0f} ({pipeline_best:,.0f}) | {ratio} |")
     if oasis:
         print(f"| ATT&CK mobile 17.1 | OASIS stix2-validator alone | | {oasis:,.0f} | 1x |")
     out = ROOT / "bench" / "results"
