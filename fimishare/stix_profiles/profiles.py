@@ -576,12 +576,18 @@ def check_object(obj: dict, lookup: Lookup | None = None) -> list[Problem]:
     """Generic rule plus every profile that applies; duplicates (shared extensions) are reported once."""
     lookup = lookup or _no_lookup
     problems = generic_problems(obj)
-    if isinstance(obj, dict):
+    if isinstance(obj, dict) and ("extensions" in obj or obj.get("type") in _types_profiles_look_at()):
         applying = [profile for profile in _loaded() if profile.applies_to(obj, lookup)]
         accepted = frozenset(p.technique_framework for p in applying if p.technique_framework) or None
         for profile in applying:
             problems += profile.check(obj, lookup, accepted)
     return list(dict.fromkeys(problems))
+
+
+@functools.cache
+def _types_profiles_look_at() -> frozenset[str]:
+    """Without extensions, only these types can fall under a profile (see Profile.applies_to)."""
+    return frozenset({"relationship"}.union(*(profile.owned_types for profile in _loaded())))
 
 
 def check_objects(objects: Iterable[dict], lookup: Lookup | None = None) -> dict[str, list[Problem]]:
