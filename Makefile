@@ -14,6 +14,8 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
+	# pip compiles what it installs, but not an editable package: every command would compile it again.
+	$(BIN)/python -m compileall -q fimishare
 	touch $@
 
 install: $(VENV)/.installed
