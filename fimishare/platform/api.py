@@ -7,8 +7,6 @@ not exist, and nothing counts hidden objects.
 """
 from __future__ import annotations
 
-import secrets
-
 import orjson
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
@@ -19,9 +17,7 @@ from fimishare.platform import error_response, node_of
 from fimishare.sharing.policy import SharingPolicy
 from fimishare.sharing.principals import Principal
 from fimishare.stix_profiles import observables
-from fimishare.store.accounts import AccountError
 from fimishare.store.objects import Provenance, StoredVersion
-from fimishare.store.passwords import hash_secret, verify_secret
 from fimishare.store.timeline import from_timestamp
 
 api = Blueprint("api", __name__)
@@ -33,9 +29,6 @@ MAX_LOOKUP_VALUES = 100
 MAX_LOOKUP_VALUE_LENGTH = 2048
 PUBLIC_ENDPOINTS = frozenset({"api.health"})
 REALM = 'Basic realm="fimishare", charset="UTF-8"'
-
-_dummy_hash: str | None = None
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -59,14 +52,6 @@ def _view(version: StoredVersion) -> dict | None:
     return _policy().view(g.principal, holding(version))
 
 
-def _modified_us(version: StoredVersion) -> int:
-    stamp = version.obj.get("modified") or version.obj.get("created")
-    try:
-        return from_timestamp(stamp) if isinstance(stamp, str) else 0
-    except ValueError:
-        return 0
-
-
 def _flag(name: str) -> bool:
     value = request.args.get(name, "false").strip().lower()
     if value in ("true", "1", "yes"):
@@ -80,20 +65,6 @@ def _unauthorised(message: str) -> Response:
     return error_response(401, message, {"WWW-Authenticate": REALM})
 
 
-def _authenticate(name: str, password: str):
-    """The account, or None. An unknown name costs one scrypt too, so timing does not tell names apart."""
-    global _dummy_hash
-    directory = _node().directory
-    try:
-        directory.account(name)
-    except AccountError:
-        if _dummy_hash is None:
-            _dummy_hash = hash_secret(secrets.token_urlsafe(16))
-        verify_secret(password, _dummy_hash)
-        return None
-    return directory.authenticate(name, password)
-
-
 # --------------------------------------------------------------------------- authentication
 
 
@@ -104,7 +75,7 @@ def require_account():
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
         return _unauthorised("authentication required: HTTP Basic with an account name and password (or API key)")
-    account = _authenticate(auth.username, auth.password)
+    account = _node().directory.authenticate(auth.username, auth.password)
     if account is None:
         return _unauthorised("wrong account name or password")
     g.account = account
@@ -165,8 +136,7 @@ def list_objects():
 
 def _readable_versions(object_id: str) -> list[dict]:
     """The copies of `object_id` the principal may read, oldest version first."""
-    versions = sorted(_node().store.versions(object_id), key=lambda v: (_modified_us(v), v.date_added_us))
-    copies = [_view(version) for version in versions]
+    copies = [_view(version) for version in _node().store.versions(object_id)]
     return [copy for copy in copies if copy is not None]
 
 
@@ -223,9 +193,14 @@ def post_objects():
     return _json(body, 200 if report.ok else 422)
 
 
+def _readable(object_ids) -> set[str]:
+    """Which of these ids the caller may read, judged on the newest stored version."""
+    newest = _node().store.latest_versions(object_ids)
+    return {object_id for object_id, version in newest.items() if _policy().may_read(g.principal, holding(version))}
+
+
 def _visible_to_caller(object_id: str) -> bool:
-    held = _node().store.latest_versions([object_id]).get(object_id)
-    return held is not None and _policy().may_read(g.principal, holding(held))
+    return object_id in _readable([object_id])
 
 
 @api.get("/lookup")
@@ -243,9 +218,7 @@ def lookup():
         keys.append((kind, observables.normalise(kind, value)) if kind else None)
     store = _node().store
     found = store.lookup([key for key in keys if key is not None])
-    candidates = {object_id for ids in found.values() for object_id in ids}
-    newest = store.latest_versions(candidates)
-    readable = {object_id for object_id, version in newest.items() if _view(version) is not None}
+    readable = _readable({object_id for ids in found.values() for object_id in ids})
     results = []
     for value, key in zip(values, keys):
         results.append(

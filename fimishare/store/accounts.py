@@ -1,6 +1,8 @@
 """Organisations (STIX identities) and the accounts that belong to them."""
 from __future__ import annotations
 
+import functools
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -10,6 +12,11 @@ from sqlalchemy.engine import Engine
 
 from fimishare.store.passwords import hash_secret, verify_secret
 from fimishare.store.schema import ROLES, accounts, organisations
+
+
+@functools.cache
+def _unknown_account_hash() -> str:
+    return hash_secret(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -126,6 +133,8 @@ class Directory:
     def authenticate(self, name: str, password: str) -> Account | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(accounts).where(accounts.c.name == name)).first()
-        if row is None or not verify_secret(password, row.password_hash):
+        # An unknown name costs one scrypt too, so the time taken does not tell names apart.
+        stored = row.password_hash if row is not None else _unknown_account_hash()
+        if not verify_secret(password, stored) or row is None:
             return None
         return Account(row.name, row.identity_id, row.org_id, row.role, row.clearance)

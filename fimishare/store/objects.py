@@ -213,8 +213,9 @@ class ObjectStore:
         return {object_id: version.obj for object_id, version in self.latest_versions(ids).items()}
 
     def versions(self, object_id: str) -> list[StoredVersion]:
+        """Every stored version of the object, oldest (by modified) first."""
         with self.engine.connect() as connection:
-            return list(self._select(connection, ids=[object_id], all_versions=True))
+            return list(self._select(connection, ids=[object_id], all_versions=True, by_modified=True))
 
     def latest_versions(self, ids: Iterable[str]) -> dict[str, StoredVersion]:
         """The newest stored version of each of `ids`, with its provenance."""
@@ -246,7 +247,7 @@ class ObjectStore:
                 return
             after = page[-1].date_added_us
 
-    def _select(self, connection, *, ids=None, types=None, all_versions=False, after=None, limit=None):
+    def _select(self, connection, *, ids=None, types=None, all_versions=False, after=None, limit=None, by_modified=False):
         v = object_versions
         query = select(v.c.json, v.c.source_org, v.c.submitted_by, v.c.entry_path, v.c.date_added_us)
         conditions = []
@@ -260,7 +261,8 @@ class ObjectStore:
             newer = object_versions.alias("newer")
             newest = select(func.max(newer.c.modified_us)).where(newer.c.id == v.c.id).scalar_subquery()
             conditions.append(v.c.modified_us == newest)
-        query = query.where(and_(*conditions)).order_by(v.c.date_added_us)
+        order = (v.c.modified_us, v.c.date_added_us) if by_modified else (v.c.date_added_us,)
+        query = query.where(and_(*conditions)).order_by(*order)
         if limit:
             query = query.limit(limit)
         for row in connection.execute(query):
