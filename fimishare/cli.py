@@ -1,6 +1,7 @@
 """The fimishare command line."""
 from __future__ import annotations
 
+import secrets
 import sys
 import uuid
 from datetime import datetime, timezone
@@ -16,8 +17,10 @@ from fimishare.sharing.policy import Recipient
 from fimishare.stix_profiles import profiles
 from fimishare.stix_profiles.ingest import IngestReport, expand_paths
 from fimishare.store.accounts import AccountError, organisation_identity
+from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH, EVERY_PARTNER, TLP_NAMES, CollectionError, CollectionFilter, Grant
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import ROLES
+from fimishare.taxii_server.defaults import create_default_layout
 
 
 def _node() -> Node:
@@ -51,6 +54,7 @@ def init(org_name: str) -> None:
     except AccountError:
         org = node.directory.add_organisation(org_name, is_node=True)
         click.echo(f"store created at {node.settings.database_url}; this node is {org.name} ({org.id})")
+    create_default_layout(node.collections)
     # Reference objects every partner needs to read what this node sends: the TLP
     # marking-definitions, the profiles' extension-definitions and this node's identity.
     reference = tlp_marking_definitions() + profiles.published_objects() + [organisation_identity(org, _now())]
@@ -102,16 +106,38 @@ def users() -> None:
 @click.argument("name")
 @click.option("--org", "org", required=True, help="Organisation name or identity id.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--password", required=True, help="Portal password; the API key for machine (sync) accounts.")
+@click.option("--password", help="Portal password. Without one (machine accounts), an API key is made and printed, once.")
 @click.option("--clearance", help="Highest classification level this account may read.")
-def users_add(name: str, org: str, role: str, password: str, clearance: str | None) -> None:
+def users_add(name: str, org: str, role: str, password: str | None, clearance: str | None) -> None:
     node = _node()
     _check_level(node, clearance)
     try:
-        account = node.directory.add_account(name, org=org, role=role, password=password, clearance=clearance)
+        # Without a password the account signs in with API keys only: its password is a
+        # random secret no one ever sees.
+        account = node.directory.add_account(
+            name, org=org, role=role, password=password or secrets.token_urlsafe(32), clearance=clearance
+        )
+        key = None if password else node.directory.issue_api_key(name)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{account.name}\t{account.identity_id}\t{account.role}")
+    if key:
+        click.echo(f"api key\t{key}")
+
+
+@users.command("key")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="Revoke every API key of the account instead.")
+def users_key(name: str, revoke: bool) -> None:
+    """Make a new API key for an account and print it (it is shown only this once)."""
+    node = _node()
+    try:
+        if revoke:
+            click.echo(f"revoked {node.directory.revoke_api_keys(name)} API key(s) of {name}", err=True)
+        else:
+            click.echo(node.directory.issue_api_key(name))
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @users.command("list")
@@ -127,6 +153,113 @@ def users_list() -> None:
 def _check_level(node: Node, level: str | None) -> None:
     if level is not None and level not in node.settings.classification_levels:
         raise click.ClickException(f"clearance {level!r} is not one of {', '.join(node.settings.classification_levels)}")
+
+
+@main.group()
+def roots() -> None:
+    """TAXII API roots (served at /taxii2/<name>/)."""
+
+
+@roots.command("add")
+@click.argument("name")
+@click.option("--title", required=True)
+@click.option("--description")
+@click.option("--max-content-length", type=click.IntRange(1), default=DEFAULT_MAX_CONTENT_LENGTH, show_default=True,
+              help="Largest request body (bytes) partners may POST.")
+@click.option("--exercise", is_flag=True, help="An exercise root: its readers see exercise-marked data only.")
+def roots_add(name: str, title: str, description: str | None, max_content_length: int, exercise: bool) -> None:
+    node = _node()
+    try:
+        node.collections.add_root(name, title=title, description=description, max_content_length=max_content_length, exercise=exercise)
+    except CollectionError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"/taxii2/{name}/")
+
+
+@roots.command("list")
+def roots_list() -> None:
+    for root in _node().collections.roots():
+        click.echo(f"/taxii2/{root.name}/\t{root.title}\t{'exercise' if root.exercise else 'real'}\t{root.max_content_length}")
+
+
+@main.group("collections")
+def collections_() -> None:
+    """TAXII collections: saved filters over the store, and who may read or write them."""
+
+
+def _grantee(node: Node, org: str) -> str:
+    if org in (EVERY_PARTNER, "all-partners"):
+        return EVERY_PARTNER
+    try:
+        return node.directory.organisation(org).id
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@collections_.command("add")
+@click.option("--root", "api_root", required=True, help="API root name (see 'fimishare roots list').")
+@click.option("--title", required=True)
+@click.option("--alias", help="Short name, unique in the root.")
+@click.option("--description")
+@click.option("--type", "types", multiple=True, help="Only objects of this STIX type (repeatable).")
+@click.option("--profile", "profile_names", multiple=True, type=click.Choice([p.name for p in profiles.load_profiles()]),
+              help="Only objects this profile covers, and objects no profile covers (repeatable).")
+@click.option("--tlp", multiple=True, type=click.Choice(TLP_NAMES), help="Only objects at this TLP level (repeatable).")
+@click.option("--marking", "markings", multiple=True, help="Only objects carrying this marking-definition id (repeatable).")
+@click.option("--read-only", is_flag=True, help="Partners may not post into it.")
+@click.option("--read", "readers", multiple=True, help="Organisation (name or id; '*' for every partner) that may read it.")
+@click.option("--write", "writers", multiple=True, help="Organisation (name or id; '*' for every partner) that may post into it.")
+def collections_add(api_root, title, alias, description, types, profile_names, tlp, markings, read_only, readers, writers) -> None:
+    """Make a collection; it starts with every stored object its filter matches. Prints its id."""
+    node = _node()
+    readers = {_grantee(node, org) for org in readers}
+    writers = {_grantee(node, org) for org in writers}
+    grants = [Grant(org, org in readers, org in writers) for org in sorted(readers | writers)]
+    try:
+        wanted = CollectionFilter(types=types, profiles=profile_names, tlp=tlp, markings=markings)
+        collection = node.collections.add(api_root, title=title, alias=alias, description=description, filter=wanted,
+                                          writable=not read_only, grants=grants)
+    except CollectionError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(collection.id)
+
+
+@collections_.command("grant")
+@click.argument("collection")
+@click.argument("org")
+@click.option("--read/--no-read", default=True, show_default=True)
+@click.option("--write/--no-write", default=False, show_default=True)
+def collections_grant(collection: str, org: str, read: bool, write: bool) -> None:
+    """Set what an organisation ('*': every partner) may do with a collection (id, alias or ROOT/ALIAS)."""
+    node = _node()
+    try:
+        target = node.collections.find(collection)
+        node.collections.grant(target.id, Grant(_grantee(node, org), read, write))
+    except CollectionError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@collections_.command("list")
+@click.option("--root", "api_root", help="Only this API root's collections.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+def collections_list(api_root: str | None, as_json: bool) -> None:
+    node = _node()
+    names = {org.id: org.name for org in node.directory.organisations()} | {EVERY_PARTNER: "every partner"}
+    found = node.collections.list(api_root)
+    if as_json:
+        documents = [
+            {"id": c.id, "api_root": c.api_root, "alias": c.alias, "title": c.title, "description": c.description,
+             "filter": c.filter.as_json(), "writable": c.writable,
+             "grants": [{"org": names.get(g.org_id, g.org_id), "org_id": g.org_id, "can_read": g.can_read, "can_write": g.can_write}
+                        for g in c.grants]}
+            for c in found
+        ]
+        sys.stdout.buffer.write(orjson.dumps(documents, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    for c in found:
+        rights = ", ".join(f"{names.get(g.org_id, g.org_id)}:{'r' if g.can_read else ''}{'w' if g.can_write else ''}" for g in c.grants)
+        wanted = "; ".join(f"{k}={','.join(v)}" for k, v in c.filter.as_json().items()) or "everything"
+        click.echo(f"{c.id}\t/taxii2/{c.api_root}/\t{c.alias or '-'}\t{c.title}\t{wanted}\t{'writable' if c.writable else 'read-only'}\t{rights or '-'}")
 
 
 @main.command("import")

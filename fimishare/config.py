@@ -16,6 +16,7 @@ class Settings:
     classification_levels: tuple[str, ...] = DEFAULT_CLASSIFICATION_LEVELS
     max_bundle_bytes: int = 256 * 1024 * 1024
     max_bundle_objects: int = 1_000_000
+    taxii_max_page_size: int = 1000
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
@@ -30,4 +31,5 @@ class Settings:
             classification_levels=tuple(l.strip() for l in levels.split(",") if l.strip()) if levels else DEFAULT_CLASSIFICATION_LEVELS,
             max_bundle_bytes=int(env.get("FIMISHARE_MAX_BUNDLE_BYTES", 256 * 1024 * 1024)),
             max_bundle_objects=int(env.get("FIMISHARE_MAX_BUNDLE_OBJECTS", 1_000_000)),
+            taxii_max_page_size=int(env.get("FIMISHARE_TAXII_MAX_PAGE_SIZE", 1000)),
         )

@@ -6,10 +6,13 @@ from functools import cached_property
 from sqlalchemy import inspect
 
 from fimishare.config import Settings
+from fimishare.sharing.access import AccessClass, Readable
 from fimishare.sharing.markings import tlp_marking_definitions
 from fimishare.sharing.policy import Holding, SharingPolicy
+from fimishare.sharing.principals import Principal
 from fimishare.stix_profiles.ingest import IngestPipeline
 from fimishare.store.accounts import Directory
+from fimishare.store.collections import Collections
 from fimishare.store.database import make_engine, migrate
 from fimishare.store.objects import ObjectStore, StoredVersion
 
@@ -24,6 +27,11 @@ class Node:
         self.engine = make_engine(settings.database_url)
         self.store = ObjectStore(self.engine)
         self.directory = Directory(self.engine)
+        self.collections = Collections(self.engine)
+        self._policy: tuple[tuple, SharingPolicy] | None = None
+        self._classes: dict[int, AccessClass] = {}
+        self._granular: frozenset[int] = frozenset()
+        self._readable: dict[tuple, Readable] = {}
 
     def migrate(self) -> None:
         self.settings.home.mkdir(parents=True, exist_ok=True)
@@ -41,13 +49,54 @@ class Node:
 
     def policy(self) -> SharingPolicy:
         """The sharing policy as of now: it knows every marking-definition the store holds."""
-        definitions = {md["id"]: md for md in tlp_marking_definitions()}
-        definitions.update({v.obj["id"]: v.obj for v in self.store.iter_versions(types=["marking-definition"])})
-        return SharingPolicy(
-            node_org=self.directory.node_organisation().id,
-            classification_levels=self.settings.classification_levels,
-            marking_definitions=definitions,
-        )
+        return self._current()[1]
+
+    def _current(self) -> tuple[tuple, SharingPolicy]:
+        """(epoch, policy); built again only when a marking-definition or access class was added."""
+        epoch = self.store.policy_epoch()
+        if self._policy is None or self._policy[0][0] != epoch[0]:
+            definitions = {md["id"]: md for md in tlp_marking_definitions()}
+            definitions.update({v.obj["id"]: v.obj for v in self.store.iter_versions(types=["marking-definition"])})
+            policy = SharingPolicy(
+                node_org=self.directory.node_organisation().id,
+                classification_levels=self.settings.classification_levels,
+                marking_definitions=definitions,
+            )
+            self._readable.clear()
+            self._policy = (epoch, policy)
+        self._policy = (epoch, self._policy[1])
+        return self._policy
+
+    def readable_classes(self, principal: Principal) -> Readable:
+        """The access classes ``principal`` may read, as of now."""
+        epoch, policy = self._current()
+        key = (principal, epoch)
+        if key not in self._readable:
+            self._load_classes(epoch)
+            up_to = max(self._classes, default=0)
+            only = frozenset(i for i, access in self._classes.items() if policy.may_read_class(principal, access))
+            if len(self._readable) > 10_000:
+                self._readable.clear()
+            self._readable[key] = Readable(up_to, None if len(only) == len(self._classes) else only)
+        return self._readable[key]
+
+
+    def granular_classes(self) -> frozenset[int]:
+        """Access classes of objects with granular markings: those are viewed one by one."""
+        self._load_classes(self._current()[0])
+        return self._granular
+
+    def _load_classes(self, epoch: tuple) -> None:
+        known = max(self._classes, default=0)
+        if epoch[1] is not None and epoch[1] > known:
+            self._classes.update(self.store.access_classes(known))
+            self._granular = frozenset(i for i, access in self._classes.items() if access.granular)
+
+    def readable_ids(self, principal: Principal, ids) -> set[str]:
+        """Which of these ids ``principal`` may read, judged on the newest stored version."""
+        policy = self.policy()
+        newest = self.store.latest_versions(ids)
+        return {object_id for object_id, version in newest.items() if policy.may_read(principal, holding(version))}
 
 
 def holding(version: StoredVersion) -> Holding:

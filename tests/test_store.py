@@ -2,14 +2,12 @@
 import threading
 
 import orjson
-import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from fimishare.stix_profiles.ingest import REJECTED, STORED, UNCHANGED
 from fimishare.store.objects import Provenance
-from fimishare.store.schema import collections, object_versions
-from fimishare.store.timeline import from_timestamp
-from stix_factory import T0, indicator, sdo
+from fimishare.store.schema import object_versions
+from stix_factory import indicator, sdo
 
 
 def provenance(node, path="import"):
@@ -107,18 +105,3 @@ def test_observable_values_are_indexed_normalised_from_scos_and_patterns(node):
     assert found[("url", "http://bad.example/path")] == [ind["id"]]
     assert found[("ipv4", "203.0.113.7")] == [ind["id"]]
 
-
-def test_collection_date_added_is_strictly_increasing_per_collection(node):
-    with node.engine.begin() as connection:
-        connection.execute(insert(collections), [{"id": "c1", "title": "one", "created_at_us": 0}, {"id": "c2", "title": "two", "created_at_us": 0}])
-    objects = [sdo() for _ in range(50)]
-    node.pipeline.ingest_objects(objects, provenance(node))
-    keys = [(o["id"], from_timestamp(o["modified"])) for o in objects]
-    first = node.store.add_to_collection("c1", keys)
-    second = node.store.add_to_collection("c2", keys[:10])
-    again = node.store.add_to_collection("c1", keys[:5])
-    assert first == sorted(first) and len(set(first)) == 50
-    assert len(set(second)) == 10
-    assert again == [0] * 5  # already there: not added twice
-    with pytest.raises(KeyError, match="not in the store"):
-        node.store.add_to_collection("c1", [("malware--00000000-0000-4000-8000-000000000000", 0)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import orjson
 from flask import Flask, Response
+from flask.json.provider import JSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from fimishare.config import Settings
@@ -26,16 +27,30 @@ SECURITY_HEADERS = {
 }
 
 
+class OrjsonProvider(JSONProvider):
+    """Flask's JSON (and so medallion's) through orjson: pages of stored objects go out as
+    the JSON text the store holds (orjson.Fragment), without parsing them again."""
+
+    def dumps(self, obj, **kwargs) -> str:
+        return orjson.dumps(obj).decode()
+
+    def loads(self, s, **kwargs):
+        return orjson.loads(s)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     # Werkzeug refuses larger bodies with 413 before they are read (also chunked ones).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_bundle_bytes
-    app.extensions[EXTENSION] = Node(settings)
+    node = app.extensions[EXTENSION] = Node(settings)
 
     from fimishare.platform.api import api
+    from fimishare.taxii_server import views as taxii
 
     app.register_blueprint(api, url_prefix="/api/v1")
+    taxii.install(app, node)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -45,11 +60,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return json_error(error)
+        return taxii.http_error(error) if taxii.is_taxii_request() else json_error(error)
 
     @app.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError):
         # Flask has already logged the original exception; say nothing about it to the client.
+        if taxii.is_taxii_request():
+            return taxii.error(500, "Internal Server Error", "internal server error")
         return error_response(500, "internal server error")
 
     return app

@@ -42,7 +42,7 @@ def _json(data, status: int = 200) -> Response:
 
 
 def _policy() -> SharingPolicy:
-    """Built at most once per request: node.policy() reads every marking-definition from the store."""
+    """One policy for the whole request, even if a marking-definition arrives meanwhile."""
     if "policy" not in g:
         g.policy = _node().policy()
     return g.policy
@@ -194,9 +194,7 @@ def post_objects():
 
 
 def _readable(object_ids) -> set[str]:
-    """Which of these ids the caller may read, judged on the newest stored version."""
-    newest = _node().store.latest_versions(object_ids)
-    return {object_id for object_id, version in newest.items() if _policy().may_read(g.principal, holding(version))}
+    return _node().readable_ids(g.principal, object_ids)
 
 
 def _visible_to_caller(object_id: str) -> bool:

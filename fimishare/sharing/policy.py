@@ -9,14 +9,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import markings as mk
+from .access import AccessClass, is_reference
 from .principals import CHANNELS, SUBMITTING_ROLES, Holding, Principal, Recipient
 from .redaction import parse_selector, redact
 
 DEFAULT_CLASSIFICATION_LEVELS = ("UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET")
 
-# Objects an exercise context needs from real data (see docs/sharing-policy.md, "Exercise").
-REFERENCE_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
-_CLEAR_IDS = frozenset(mid for mid, lvl in mk.TLP_LEVEL_BY_ID.items() if lvl == mk.CLEAR)
 # object_marking_refs that need no further thought: TLP CLEAR/GREEN (2.0 and 1.0).
 _FAST_IDS = frozenset(mid for mid, lvl in mk.TLP_LEVEL_BY_ID.items() if lvl <= mk.GREEN)
 
@@ -55,10 +53,6 @@ class _Audience:
     user: str | None
     clearance: int
     exercise: bool
-
-
-def _is_framework(otype: str) -> bool:
-    return otype == "attack-pattern" or otype.startswith("x-mitre-")
 
 
 class SharingPolicy:
@@ -101,6 +95,18 @@ class SharingPolicy:
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; expected one of {sorted(CHANNELS)}")
         return self._apply(self._recipient(recipient), holding)
+
+    def may_read_class(self, principal: Principal, access: AccessClass) -> bool:
+        """Whether ``principal`` may read objects of this class (granular markings may still
+        redact parts of them: ``view`` decides that, object by object)."""
+        return self._class_decision(self._reader(principal), access)
+
+    def may_release_class(self, recipient: Recipient, access: AccessClass) -> bool:
+        return self._class_decision(self._recipient(recipient), access)
+
+    def exercise_marked(self, obj: dict) -> bool:
+        """Whether the object's markings make it exercise data."""
+        return self._combine(obj.get("object_marking_refs") or ()).exercise
 
     def may_submit(self, principal: Principal) -> bool:
         """admin, analyst and sync accounts submit; viewers only read."""
@@ -210,7 +216,12 @@ class SharingPolicy:
 
     # ------------------------------------------------------------------ the table
 
-    def _decide(self, aud: _Audience, h: Holding, eff: _Effective, reference: bool) -> tuple[bool, str]:
+    def _class_decision(self, aud: _Audience, access: AccessClass) -> bool:
+        origin = (access.source_org, access.created_by_ref, access.submitted_by)
+        return self._decide(aud, origin, self._combine(access.object_marking_refs), access.reference)[0]
+
+    def _decide(self, aud: _Audience, origin: tuple, eff: _Effective, reference: bool) -> tuple[bool, str]:
+        """The table. ``origin`` is (source org, creator, submitting user) of the object."""
         if eff.problem:
             return False, f"{eff.problem} (fails closed)"
         if eff.exercise and not aud.exercise:
@@ -222,15 +233,15 @@ class SharingPolicy:
             return False, f"classified {lv[eff.level]}, above clearance {lv[aud.clearance]}"
         tlp = eff.tlp
         tname = mk.TLP_LEVEL_NAMES[tlp] + ("" if eff.tlp_explicit else " (no TLP marking: default)")
-        node, source = self.node_org, h.source_org
-        creator = h.obj.get("created_by_ref")
+        node = self.node_org
+        source, creator, submitted_by = origin
         partner = source != node
         org, named = aud.org, eff.named
         if aud.kind == "read":
             user = aud.user
             if tlp >= mk.AMBER_STRICT and partner and org not in (node, source):
                 return False, f"{tname} received from partner {source}: only this node's and the source organisation read it"
-            if h.submitted_by is not None and user == h.submitted_by:
+            if submitted_by is not None and user == submitted_by:
                 return True, f"{tname}: the submitting user"
             if tlp == mk.RED:
                 if named is not None and user in named:
@@ -277,7 +288,7 @@ class SharingPolicy:
         refs = obj.get("object_marking_refs") or ()
         if not isinstance(refs, (list, tuple)):
             return False, "malformed object_marking_refs (fails closed)", ""
-        ok, why = self._decide(aud, h, self._combine(refs), self._is_reference(obj, refs))
+        ok, why = self._decide(aud, self._origin(h), self._combine(refs), is_reference(obj.get("type"), refs))
         detail = ""
         if ok and obj.get("granular_markings"):
             result = self._apply(aud, h)
@@ -288,11 +299,8 @@ class SharingPolicy:
         return ok, why, detail
 
     @staticmethod
-    def _is_reference(obj: dict, refs: Sequence) -> bool:
-        otype = obj.get("type")
-        if otype in REFERENCE_TYPES:
-            return True
-        return isinstance(otype, str) and _is_framework(otype) and all(r in _CLEAR_IDS for r in refs)
+    def _origin(h: Holding) -> tuple:
+        return h.source_org, h.obj.get("created_by_ref"), h.submitted_by
 
     def _apply(self, aud: _Audience, h: Holding) -> dict | None:
         obj = h.obj
@@ -304,10 +312,10 @@ class SharingPolicy:
             return None
         # Fast path: TLP CLEAR/GREEN only, no granular markings -> only the exercise rule.
         if not gms and all(r in _FAST_IDS for r in refs):
-            if aud.exercise and not self._is_reference(obj, refs):
+            if aud.exercise and not is_reference(obj.get("type"), refs):
                 return None
             return dict(obj)
-        ok, _ = self._decide(aud, h, self._combine(refs), reference := self._is_reference(obj, refs))
+        ok, _ = self._decide(aud, self._origin(h), self._combine(refs), reference := is_reference(obj.get("type"), refs))
         if not ok:
             return None
         if not gms:
@@ -334,7 +342,7 @@ class SharingPolicy:
             )
             allowed = cache.get(covering)
             if allowed is None:
-                allowed = self._decide(aud, h, self._combine([*refs, *covering]), reference)[0]
+                allowed = self._decide(aud, self._origin(h), self._combine([*refs, *covering]), reference)[0]
                 cache[covering] = allowed
             if not allowed:
                 denied.append(path)

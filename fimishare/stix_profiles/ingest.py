@@ -131,13 +131,14 @@ class IngestPipeline:
         return self.ingest_objects(items, provenance, source=str(path), progress=progress)
 
     def ingest_bytes(
-        self, data: bytes, provenance: Provenance, *, source: str = "<input>", visible: Visible | None = None
+        self, data: bytes, provenance: Provenance, *, source: str = "<input>", visible: Visible | None = None,
+        posted_to: str | None = None,
     ) -> IngestReport:
         try:
             items = parse_stix(data, source=source, max_bytes=self.max_bytes, max_objects=self.max_objects)
         except InputError as error:
             return IngestReport(input_errors=[str(error)])
-        return self.ingest_objects(items, provenance, source=source, visible=visible)
+        return self.ingest_objects(items, provenance, source=source, visible=visible, posted_to=posted_to)
 
     def ingest_objects(
         self,
@@ -147,9 +148,11 @@ class IngestPipeline:
         source: str = "<input>",
         progress: Progress | None = None,
         visible: Visible | None = None,
+        posted_to: str | None = None,
     ) -> IngestReport:
         """Check and store `items`; `visible`, for a submitter who may not read everything,
-        keeps the report from telling what the store holds beyond what they may read."""
+        keeps the report from telling what the store holds beyond what they may read.
+        `posted_to` is the collection the items were posted into (TAXII)."""
         in_input = {item["id"]: item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
         resolver = _Resolver(in_input, self.store)
         report = IngestReport()
@@ -168,17 +171,18 @@ class IngestPipeline:
                     pending.append((outcome, version))
             done = start + len(analyses)
             if len(pending) >= write_every or done == len(items):
-                self._store(pending, provenance, resolver, visible)
+                self._store(pending, provenance, resolver, visible, posted_to)
                 pending = []
                 if progress:
                     progress(done, len(items))
         return report
 
     def _store(
-        self, pending: list[tuple[ObjectOutcome, Version]], provenance: Provenance, resolver: "_Resolver", visible: Visible | None
+        self, pending: list[tuple[ObjectOutcome, Version]], provenance: Provenance, resolver: "_Resolver",
+        visible: Visible | None, posted_to: str | None,
     ) -> None:
         self._warn_dangling(pending, resolver, visible)
-        results = self.store.write([version for _, version in pending], provenance)
+        results = self.store.write([version for _, version in pending], provenance, posted_to=posted_to)
         for (outcome, version), result in zip(pending, results):
             if result == store_objects.UNCHANGED and visible is not None and not visible(version.id):
                 result = STORED  # "already here" would answer "have you seen this?" for what they may not read
@@ -255,7 +259,8 @@ def _analyse_range(bounds: tuple[int, int]) -> list[tuple]:
         outcome, version = analyse(items[position], position, validator, resolver.get)
         derived = None
         if version is not None:
-            derived = (version.modified_us, version.content_hash, version.marking_refs, version.tlp, version.observables, version.references)
+            derived = (version.modified_us, version.content_hash, version.marking_refs, version.tlp, version.observables,
+                       version.references, version.profiles)
         wire.append((outcome.id, outcome.status, outcome.problems, outcome.version, derived))
     return wire
 
@@ -265,8 +270,8 @@ def _from_wire(item: dict, entry: tuple) -> tuple[ObjectOutcome, Version | None]
     outcome = ObjectOutcome(object_id, status, problems, version=stamp)
     if derived is None:
         return outcome, None
-    modified_us, content_hash, marking_refs, tlp, found, references = derived
-    return outcome, Version(item, modified_us, orjson.dumps(item).decode(), content_hash, marking_refs, tlp, found, references)
+    modified_us, content_hash, marking_refs, tlp, found, references, covering = derived
+    return outcome, Version(item, modified_us, orjson.dumps(item).decode(), content_hash, marking_refs, tlp, found, references, covering)
 
 
 def analyse(item, position: int, validator: SpecValidator, lookup: Callable[[str], dict | None]) -> tuple[ObjectOutcome, Version | None]:
@@ -282,7 +287,8 @@ def analyse(item, position: int, validator: SpecValidator, lookup: Callable[[str
         return _rejected(object_id, "$.spec_version", f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1"), None
 
     problems = validator.validate(item)
-    problems += profiles.check_object(item, lookup)
+    applying = profiles.applying_profiles(item, lookup)
+    problems += profiles.check_object(item, lookup, applying)
     problems += _markup_warnings(item)
     outcome = ObjectOutcome(object_id, REJECTED, problems)
     if any(problem.severity == ERROR for problem in problems):
@@ -304,6 +310,7 @@ def analyse(item, position: int, validator: SpecValidator, lookup: Callable[[str
         tlp=tlp_of(marking_refs),
         observables=tuple((kind, value) for kind, value in observables.extract(item) if len(value) <= _MAX_OBSERVABLE_LENGTH),
         references=tuple(_references(item)),
+        profiles=tuple(profile.name for profile in applying),
     )
 
 

@@ -572,15 +572,23 @@ def generic_problems(obj: dict) -> list[Problem]:
                     f"and no new-sdo/new-sco/new-sro extension")]
 
 
-def check_object(obj: dict, lookup: Lookup | None = None) -> list[Problem]:
-    """Generic rule plus every profile that applies; duplicates (shared extensions) are reported once."""
+def applying_profiles(obj: dict, lookup: Lookup | None = None) -> list[Profile]:
+    """The profiles that cover the object."""
+    if isinstance(obj, dict) and ("extensions" in obj or obj.get("type") in _types_profiles_look_at()):
+        lookup = lookup or _no_lookup
+        return [profile for profile in _loaded() if profile.applies_to(obj, lookup)]
+    return []
+
+
+def check_object(obj: dict, lookup: Lookup | None = None, applying: list[Profile] | None = None) -> list[Problem]:
+    """Generic rule plus every profile that applies (``applying``, when already known);
+    duplicates (shared extensions) are reported once."""
     lookup = lookup or _no_lookup
     problems = generic_problems(obj)
-    if isinstance(obj, dict) and ("extensions" in obj or obj.get("type") in _types_profiles_look_at()):
-        applying = [profile for profile in _loaded() if profile.applies_to(obj, lookup)]
-        accepted = frozenset(p.technique_framework for p in applying if p.technique_framework) or None
-        for profile in applying:
-            problems += profile.check(obj, lookup, accepted)
+    applying = applying_profiles(obj, lookup) if applying is None else applying
+    accepted = frozenset(p.technique_framework for p in applying if p.technique_framework) or None
+    for profile in applying:
+        problems += profile.check(obj, lookup, accepted)
     return list(dict.fromkeys(problems))
 
 

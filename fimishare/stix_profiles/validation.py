@@ -41,7 +41,6 @@ such input is never accepted.
 """
 from __future__ import annotations
 
-import copy
 import functools
 import importlib.util
 import ipaddress

@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import orjson
-from sqlalchemy import and_, func, insert, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
+from fimishare.sharing.access import AccessClass, access_class_of
 from fimishare.store import timeline
+from fimishare.store.collections import CollectionFilter, entry_row, load_filters
 from fimishare.store.database import WRITE
-from fimishare.store.schema import collection_entries, object_versions, observables
+from fimishare.store.schema import access_classes, collection_entries, object_versions, observables
 
 STORED = "stored"
 UNCHANGED = "unchanged"
@@ -18,8 +20,9 @@ CONFLICT = "conflict"
 
 _VERSION_COLUMNS = (
     "id", "type", "spec_version", "modified_us", "created", "modified", "revoked", "created_by_ref", "marking_refs",
-    "tlp", "source_org", "submitted_by", "entry_path", "date_added_us", "content_hash", "json",
+    "tlp", "source_org", "submitted_by", "entry_path", "date_added_us", "content_hash", "json", "access_class", "profiles",
 )
+_ENTRY_COLUMNS = ("collection_id", "version_added_us", "date_added_us", "object_id", "type", "spec_version", "modified_us", "access_class")
 
 
 def _bulk_insert(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> int:
@@ -33,7 +36,7 @@ def _bulk_insert(connection: Connection, table, columns: tuple[str, ...], rows: 
     return connection.exec_driver_sql(statement, rows).rowcount
 
 
-def _version_rows(versions: list[Version], added: list[int], provenance: Provenance) -> list[tuple]:
+def _version_rows(versions: list[Version], added: list[int], provenance: Provenance, classes: list[int]) -> list[tuple]:
     return [
         (
             version.obj["id"],
@@ -52,8 +55,10 @@ def _version_rows(versions: list[Version], added: list[int], provenance: Provena
             date_added_us,
             version.content_hash,
             version.json,
+            access_class,
+            " ".join(version.profiles),
         )
-        for version, date_added_us in zip(versions, added)
+        for version, date_added_us, access_class in zip(versions, added, classes)
     ]
 
 
@@ -80,6 +85,7 @@ class Version:
     tlp: str | None
     observables: tuple[tuple[str, str], ...]
     references: tuple[tuple[str, str], ...] = ()  # (JSON path, id) of every reference the object makes
+    profiles: tuple[str, ...] = ()  # names of the profiles that cover it
 
     @property
     def id(self) -> str:
@@ -88,6 +94,10 @@ class Version:
     @property
     def key(self) -> tuple[str, int]:
         return self.obj["id"], self.modified_us
+
+    @property
+    def spec_version(self) -> str:
+        return self.obj.get("spec_version", "2.1")
 
 
 @dataclass(frozen=True)
@@ -106,29 +116,38 @@ class StoredVersion:
 class ObjectStore:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._class_ids: dict[str, int] = {}  # access class key -> id; classes never change once stored
 
     # -- writing -------------------------------------------------------------
 
-    def write(self, versions: list[Version], provenance: Provenance) -> list[str]:
+    def write(self, versions: list[Version], provenance: Provenance, *, posted_to: str | None = None) -> list[str]:
         """Store the versions in one transaction; per version STORED, UNCHANGED or CONFLICT.
 
         CONFLICT means the store already holds that (id, modified) with other content;
         nothing is written for it. The caller makes sure `versions` has no duplicate keys.
+        Stored versions join every collection whose filter they match; with `posted_to`,
+        the stored and unchanged versions join that collection as well.
         """
         if not versions:
             return []
+        classes = [access_class_of(v.obj, provenance.source_org, provenance.submitted_by) for v in versions]
         with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
             added = timeline.allocate(connection, timeline.STORE_TIMELINE, len(versions))
+            class_ids, new_class_ids = self._class_id_list(connection, classes)
             # Insert first and ask only when something was already there: on a first import
             # (the common case) that saves a query per batch.
-            inserted = _bulk_insert(connection, object_versions, _VERSION_COLUMNS, _version_rows(versions, added, provenance))
+            rows = _version_rows(versions, added, provenance, class_ids)
+            inserted = _bulk_insert(connection, object_versions, _VERSION_COLUMNS, rows)
+            # Per version: the date_added and access class of the version the store holds.
+            holding = list(zip(added, class_ids))
             if inserted == len(versions):
                 outcomes = [STORED] * len(versions)
             else:
                 held = self._held(connection, [v.id for v in versions])
                 outcomes = []
-                for version, date_added_us in zip(versions, added):
-                    content_hash, held_added_us = held[version.key]
+                for i, (version, date_added_us) in enumerate(zip(versions, added)):
+                    content_hash, held_added_us, held_class = held[version.key]
+                    holding[i] = (held_added_us, held_class)
                     if held_added_us == date_added_us:
                         outcomes.append(STORED)
                     else:
@@ -141,58 +160,61 @@ class ObjectStore:
             ]
             if observable_rows:
                 _bulk_insert(connection, observables, ("version_added_us", "kind", "value"), observable_rows)
+            entries = self._entries(connection, versions, outcomes, added, holding, posted_to)
+            if entries:
+                _bulk_insert(connection, collection_entries, _ENTRY_COLUMNS, entries)
+        self._class_ids.update(new_class_ids)  # only once committed: a rolled-back id would not exist
         return outcomes
 
-    def _held(self, connection: Connection, ids: list[str]) -> dict[tuple[str, int], tuple[str, int]]:
-        """(content hash, date_added) of every version the store holds of these ids."""
+    def _entries(self, connection, versions, outcomes, added, holding, posted_to) -> list[tuple]:
+        filters: dict[str, CollectionFilter] = load_filters(connection)
+        rows = []
+        for version, outcome, date_added_us, (held_added_us, access_class) in zip(versions, outcomes, added, holding):
+            if outcome == CONFLICT:
+                continue
+            if outcome == STORED:
+                for collection_id, wanted in filters.items():
+                    if wanted.matches(version.obj["type"], version.profiles, version.tlp, version.marking_refs):
+                        rows.append(entry_row(collection_id, version, held_added_us, held_added_us, access_class))
+            if posted_to is not None:
+                # An unchanged version is new to the collection: it gets the date_added this
+                # batch reserved for it, so that partners paging the collection see it.
+                rows.append(entry_row(posted_to, version, held_added_us, date_added_us, access_class))
+        return rows
+
+    def _class_id_list(self, connection: Connection, classes: list[AccessClass]) -> tuple[list[int], dict[str, int]]:
+        """The id of each class (stored now if new) and the ids not in the cache before."""
+        keys = [access.key for access in classes]
+        missing = {key: access for key, access in zip(keys, classes) if key not in self._class_ids}
+        found: dict[str, int] = {}
+        if missing:
+            _bulk_insert(
+                connection,
+                access_classes,
+                ("key", "object_marking_refs", "source_org", "submitted_by", "created_by_ref", "reference", "granular"),
+                [
+                    (key, orjson.dumps(list(a.object_marking_refs)).decode(), a.source_org, a.submitted_by, a.created_by_ref,
+                     a.reference, a.granular)
+                    for key, a in missing.items()
+                ],
+            )
+            rows = connection.execute(select(access_classes.c.key, access_classes.c.id).where(access_classes.c.key.in_(list(missing))))
+            found = {row.key: row.id for row in rows}
+        return [self._class_ids.get(key) or found[key] for key in keys], found
+
+    def _held(self, connection: Connection, ids: list[str]) -> dict[tuple[str, int], tuple[str, int, int]]:
+        """(content hash, date_added, access class) of every version the store holds of these ids."""
+        v = object_versions
         held = {}
         unique = sorted(set(ids))
         for start in range(0, len(unique), _CHUNK):
             rows = connection.execute(
-                select(
-                    object_versions.c.id, object_versions.c.modified_us, object_versions.c.content_hash, object_versions.c.date_added_us
-                ).where(object_versions.c.id.in_(unique[start : start + _CHUNK]))
+                select(v.c.id, v.c.modified_us, v.c.content_hash, v.c.date_added_us, v.c.access_class).where(
+                    v.c.id.in_(unique[start : start + _CHUNK])
+                )
             )
-            held.update({(row.id, row.modified_us): (row.content_hash, row.date_added_us) for row in rows})
+            held.update({(row.id, row.modified_us): (row.content_hash, row.date_added_us, row.access_class) for row in rows})
         return held
-
-    def add_to_collection(self, collection_id: str, version_keys: list[tuple[str, int]]) -> list[int]:
-        """Record versions as posted into a collection; returns their date_added there (0 where already in it)."""
-        with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
-            pks = self._pks(connection, version_keys)
-            present = set(
-                connection.execute(
-                    select(collection_entries.c.version_pk).where(
-                        collection_entries.c.collection_id == collection_id,
-                        collection_entries.c.version_pk.in_([pk for pk in pks.values()]),
-                    )
-                ).scalars()
-            )
-            new = [key for key in dict.fromkeys(version_keys) if pks.get(key) not in present]
-            missing = [key for key in new if key not in pks]
-            if missing:
-                raise KeyError(f"not in the store: {missing[0][0]} (version {timeline.to_timestamp(missing[0][1])})")
-            added = timeline.allocate(connection, timeline.collection_timeline(collection_id), len(new))
-            if new:
-                connection.execute(
-                    insert(collection_entries),
-                    [{"collection_id": collection_id, "version_pk": pks[k], "date_added_us": d} for k, d in zip(new, added)],
-                )
-            by_key = dict(zip(new, added))
-            return [by_key.get(key, 0) for key in version_keys]
-
-    def _pks(self, connection: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        found = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            rows = connection.execute(
-                select(object_versions.c.id, object_versions.c.modified_us, object_versions.c.pk).where(
-                    tuple_(object_versions.c.id, object_versions.c.modified_us).in_(chunk)
-                )
-            )
-            found.update({(r.id, r.modified_us): r.pk for r in rows})
-        return found
 
     # -- reading -------------------------------------------------------------
 
@@ -267,6 +289,24 @@ class ObjectStore:
             query = query.limit(limit)
         for row in connection.execute(query):
             yield StoredVersion(orjson.loads(row.json), row.source_org, row.submitted_by, row.entry_path, row.date_added_us)
+
+    def access_classes(self, after_id: int = 0) -> dict[int, AccessClass]:
+        """The access classes stored with an id above ``after_id``."""
+        c = access_classes
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(c).where(c.c.id > after_id).order_by(c.c.id))
+            return {
+                r.id: AccessClass(tuple(r.object_marking_refs), r.source_org, r.submitted_by, r.created_by_ref, r.reference, r.granular)
+                for r in rows
+            }
+
+    def policy_epoch(self) -> tuple[int | None, int | None]:
+        """Changes whenever a sharing decision might: (newest marking-definition, newest access class)."""
+        v = object_versions
+        newest_marking = select(func.max(v.c.date_added_us)).where(v.c.type == "marking-definition").scalar_subquery()
+        newest_class = select(func.max(access_classes.c.id)).scalar_subquery()
+        with self.engine.connect() as connection:
+            return tuple(connection.execute(select(newest_marking, newest_class)).one())
 
     def count(self) -> int:
         with self.engine.connect() as connection:

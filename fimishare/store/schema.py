@@ -58,6 +58,32 @@ accounts = Table(
     CheckConstraint("role IN ('admin', 'analyst', 'viewer', 'sync')", name="role"),
 )
 
+# Machine credentials: random keys, kept as SHA-256 digests (they carry 256 bits of
+# entropy, so a fast hash is enough and every request can afford to check one).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("account_id", BigKey, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+# Everything the sharing policy looks at when it decides about an object, apart from its
+# content: objects of one class are readable by exactly the same principals, so a reader's
+# filter is the list of classes it may read (see fimishare.sharing.access).
+access_classes = Table(
+    "access_classes",
+    metadata,
+    Column("id", BigKey, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),  # digest of the other columns
+    Column("object_marking_refs", JSON, nullable=False),  # sorted
+    Column("source_org", String(64), nullable=False),
+    Column("submitted_by", String(64)),
+    Column("created_by_ref", String(250)),
+    Column("reference", Boolean, nullable=False),
+    Column("granular", Boolean, nullable=False),
+)
+
 # Every version of every STIX object: key (id, modified_us). Objects without a
 # modified timestamp (SCOs, marking-definitions) have one version keyed by created, or 0.
 object_versions = Table(
@@ -80,6 +106,8 @@ object_versions = Table(
     Column("date_added_us", BigInteger, nullable=False, unique=True),
     Column("content_hash", String(64), nullable=False),
     Column("json", Text, nullable=False),
+    Column("access_class", BigKey, ForeignKey("access_classes.id"), nullable=False),
+    Column("profiles", String(100), nullable=False, default=""),  # names of the profiles covering it, space-separated
     UniqueConstraint("id", "modified_us"),
     CheckConstraint("entry_path IN ('portal', 'api', 'taxii', 'sync', 'import', 'admin')", name="entry_path"),
     Index(None, "type", "date_added_us"),
@@ -97,8 +125,7 @@ observables = Table(
     sqlite_with_rowid=False,
 )
 
-# Strictly increasing date_added clocks: "store" for the store itself, "collection:<id>"
-# per TAXII collection. The row is locked for the whole writing transaction, so the
+# Strictly increasing date_added clocks ("store": the store and its collections). The row is locked for the whole writing transaction, so the
 # order of date_added is the order of commits and paging by added_after never skips.
 timelines = Table(
     "timelines",
@@ -107,21 +134,74 @@ timelines = Table(
     Column("last_added_us", BigInteger, nullable=False),
 )
 
+# TAXII API roots, served under /taxii2/<name>/. An exercise root serves its readers in
+# an exercise context: the sharing policy then shows them exercise data only.
+api_roots = Table(
+    "api_roots",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text),
+    Column("max_content_length", BigInteger, nullable=False),
+    Column("exercise", Boolean, nullable=False, default=False),
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+# A TAXII collection is a saved filter over the store (`filter`: types, profiles, tlp,
+# markings; empty matches everything) plus what was posted into it.
 collections = Table(
     "collections",
     metadata,
     Column("id", String(64), primary_key=True),
+    Column("api_root", String(64), ForeignKey("api_roots.name"), nullable=False),
+    Column("alias", String(100)),
     Column("title", String(200), nullable=False),
     Column("description", Text),
+    Column("filter", JSON, nullable=False),
+    Column("writable", Boolean, nullable=False),
     Column("created_at_us", BigInteger, nullable=False),
+    UniqueConstraint("api_root", "alias"),
 )
 
-# What was posted into a collection, with its own date_added there.
+# Which partner organisations read or write a collection ("*": every partner). Accounts
+# of this node's own organisation need no grant.
+collection_grants = Table(
+    "collection_grants",
+    metadata,
+    Column("collection_id", String(64), ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("org_id", String(64), primary_key=True),
+    Column("can_read", Boolean, nullable=False),
+    Column("can_write", Boolean, nullable=False),
+)
+
+# The versions each collection holds, with their date_added there. Written in the same
+# transaction as the versions, with values from the store's timeline, so paging a
+# collection by date_added never skips. The key columns are repeated from object_versions
+# so that TAXII filters and "latest version" are answered from this table's indexes.
 collection_entries = Table(
     "collection_entries",
     metadata,
     Column("collection_id", String(64), ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
-    Column("version_pk", BigKey, ForeignKey("object_versions.pk", ondelete="CASCADE"), primary_key=True),
+    Column("version_added_us", BigInteger, ForeignKey("object_versions.date_added_us", ondelete="CASCADE"), primary_key=True),
     Column("date_added_us", BigInteger, nullable=False),
+    Column("object_id", String(250), nullable=False),
+    Column("type", String(250), nullable=False),
+    Column("spec_version", String(8), nullable=False),
+    Column("modified_us", BigInteger, nullable=False),
+    Column("access_class", BigKey, nullable=False),
     UniqueConstraint("collection_id", "date_added_us"),
+    Index(None, "collection_id", "object_id", "modified_us"),
+    Index(None, "collection_id", "type", "date_added_us"),
+    sqlite_with_rowid=False,
+)
+
+# TAXII status resources: what became of each POST, readable by the posting organisation.
+taxii_statuses = Table(
+    "taxii_statuses",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("api_root", String(64), ForeignKey("api_roots.name", ondelete="CASCADE"), nullable=False),
+    Column("org_id", String(64), nullable=False),
+    Column("resource", JSON, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
 )

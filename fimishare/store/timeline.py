@@ -12,10 +12,6 @@ from fimishare.store.schema import timelines
 STORE_TIMELINE = "store"
 
 
-def collection_timeline(collection_id: str) -> str:
-    return f"collection:{collection_id}"
-
-
 def allocate(connection: Connection, timeline: str, count: int) -> list[int]:
     """Reserve `count` date_added values (microseconds since the epoch) on `timeline`.
 
@@ -25,6 +21,15 @@ def allocate(connection: Connection, timeline: str, count: int) -> list[int]:
     """
     if count <= 0:
         return []
+    last = lock(connection, timeline)
+    first = max(time.time_ns() // 1000, last + 1)
+    values = list(range(first, first + count))
+    connection.execute(update(timelines).where(timelines.c.name == timeline).values(last_added_us=values[-1]))
+    return values
+
+
+def lock(connection: Connection, timeline: str) -> int:
+    """Lock the timeline until the transaction ends (no one else stores meanwhile); its last value."""
     query = select(timelines.c.last_added_us).where(timelines.c.name == timeline)
     if connection.dialect.name != "sqlite":
         query = query.with_for_update()
@@ -32,10 +37,7 @@ def allocate(connection: Connection, timeline: str, count: int) -> list[int]:
     if last is None:
         last = 0
         connection.execute(insert(timelines).values(name=timeline, last_added_us=0))
-    first = max(time.time_ns() // 1000, last + 1)
-    values = list(range(first, first + count))
-    connection.execute(update(timelines).where(timelines.c.name == timeline).values(last_added_us=values[-1]))
-    return values
+    return last
 
 
 def to_timestamp(microseconds: int) -> str:

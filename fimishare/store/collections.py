@@ -1,0 +1,337 @@
+"""TAXII API roots and collections: saved filters over the store, what each holds, who may use them.
+
+A collection holds every version that matched its filter when the version was stored (or
+when the collection was made), plus what was posted into it. Membership is written with the
+versions, in the same transaction (see ObjectStore.write), so reading a collection is one
+indexed query. Who may read each object inside is the sharing policy's business: the reading
+queries here take the access classes the reader may read.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, delete, exists, insert, or_, select
+from sqlalchemy.engine import Connection, Engine
+
+from fimishare.sharing.access import Readable
+from fimishare.store import timeline
+from fimishare.store.database import WRITE
+from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions
+
+EVERY_PARTNER = "*"
+TLP_NAMES = ("clear", "green", "amber", "amber+strict", "red")
+DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+_CHUNK = 500
+
+
+class CollectionError(ValueError):
+    """A request about API roots or collections that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class CollectionFilter:
+    """Which stored versions a collection takes; an empty list means no restriction."""
+
+    types: tuple[str, ...] = ()
+    # An object no profile covers (identities, reports, notes...) is context every profile
+    # needs, so it matches any profile filter.
+    profiles: tuple[str, ...] = ()
+    tlp: tuple[str, ...] = ()  # TLP 2.0 level names; an object without TLP reads as green, as in the policy
+    markings: tuple[str, ...] = ()  # marking-definition ids: the object must carry one of them
+
+    def __post_init__(self) -> None:
+        unknown = set(self.tlp) - set(TLP_NAMES)
+        if unknown:
+            raise CollectionError(f"unknown TLP level(s) {sorted(unknown)}; expected {', '.join(TLP_NAMES)}")
+
+    def matches(self, otype: str, profiles: Sequence[str], tlp: str | None, marking_refs: Sequence[str]) -> bool:
+        if self.types and otype not in self.types:
+            return False
+        if self.profiles and profiles and not set(profiles) & set(self.profiles):
+            return False
+        if self.tlp and (tlp or "green") not in self.tlp:
+            return False
+        if self.markings and not set(marking_refs) & set(self.markings):
+            return False
+        return True
+
+    def as_json(self) -> dict:
+        return {name: list(value) for name, value in vars(self).items() if value}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CollectionFilter":
+        return cls(**{name: tuple(value) for name, value in data.items()})
+
+
+@dataclass(frozen=True)
+class ApiRoot:
+    name: str
+    title: str
+    description: str | None
+    max_content_length: int
+    exercise: bool
+
+
+@dataclass(frozen=True)
+class Grant:
+    org_id: str  # an organisation identity id, or EVERY_PARTNER
+    can_read: bool
+    can_write: bool
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    api_root: str
+    alias: str | None
+    title: str
+    description: str | None
+    filter: CollectionFilter
+    writable: bool
+    grants: tuple[Grant, ...] = field(default=())
+
+    def rights(self, org_id: str, role: str, node_org: str) -> tuple[bool, bool]:
+        """(can_read, can_write) for an account of ``org_id`` with ``role``.
+
+        Accounts of this node's organisation read every collection; a partner's accounts
+        read and write what its organisation (or every partner) was granted. Viewers never
+        write, and no one writes a collection that is not writable.
+        """
+        if org_id == node_org:
+            can_read, can_write = True, True
+        else:
+            mine = [g for g in self.grants if g.org_id in (org_id, EVERY_PARTNER)]
+            can_read, can_write = any(g.can_read for g in mine), any(g.can_write for g in mine)
+        return can_read, can_write and self.writable and role != "viewer"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One version in a collection, as the reading queries return it."""
+
+    date_added_us: int
+    object_id: str
+    modified_us: int
+    spec_version: str
+    access_class: int
+    json: str
+    source_org: str
+    submitted_by: str | None
+    created: str | None
+    modified: str | None
+
+
+def load_filters(connection: Connection) -> dict[str, CollectionFilter]:
+    rows = connection.execute(select(collections.c.id, collections.c.filter))
+    return {row.id: CollectionFilter.from_json(row.filter) for row in rows}
+
+
+def entry_row(collection_id: str, version, version_added_us: int, date_added_us: int, access_class: int) -> tuple:
+    """A collection_entries row (columns as in ObjectStore's _ENTRY_COLUMNS) for a Version."""
+    return (collection_id, version_added_us, date_added_us, version.obj["id"], version.obj["type"], version.spec_version,
+            version.modified_us, access_class)
+
+
+@dataclass(frozen=True)
+class VersionSelector:
+    """match[version]: any of first, last, all and explicit versions (modified, in microseconds)."""
+
+    first: bool = False
+    last: bool = True
+    all: bool = False
+    at: tuple[int, ...] = ()
+
+
+class Collections:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- API roots -----------------------------------------------------------
+
+    def add_root(self, name: str, *, title: str, description: str | None = None,
+                 max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH, exercise: bool = False) -> ApiRoot:
+        if not name or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name) or name == "taxii2":
+            raise CollectionError(f"API root name {name!r}: use letters, digits, '-' and '_' (and not 'taxii2')")
+        if max_content_length <= 0:
+            raise CollectionError("max_content_length must be positive")
+        with self.engine.begin() as connection:
+            if connection.execute(select(api_roots.c.name).where(api_roots.c.name == name)).first():
+                raise CollectionError(f"API root {name!r} already exists")
+            connection.execute(insert(api_roots).values(
+                name=name, title=title, description=description, max_content_length=max_content_length,
+                exercise=exercise, created_at_us=time.time_ns() // 1000,
+            ))
+        return ApiRoot(name, title, description, max_content_length, exercise)
+
+    def roots(self) -> list[ApiRoot]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(api_roots).order_by(api_roots.c.created_at_us, api_roots.c.name)).all()
+        return [ApiRoot(r.name, r.title, r.description, r.max_content_length, r.exercise) for r in rows]
+
+    def root(self, name: str) -> ApiRoot | None:
+        return next((root for root in self.roots() if root.name == name), None)
+
+    # -- collections ---------------------------------------------------------
+
+    def add(self, api_root: str, *, title: str, alias: str | None = None, description: str | None = None,
+            filter: CollectionFilter = CollectionFilter(), writable: bool = True, grants: Iterable[Grant] = ()) -> Collection:
+        """Make a collection and fill it with every stored version its filter matches."""
+        grants = tuple(grants)
+        if not title.strip():
+            raise CollectionError("a collection needs a title")
+        collection_id = str(uuid.uuid4())
+        with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
+            # No version is stored meanwhile: each is either seen here or sees the new collection.
+            timeline.lock(connection, timeline.STORE_TIMELINE)
+            if not connection.execute(select(api_roots.c.name).where(api_roots.c.name == api_root)).first():
+                raise CollectionError(f"no API root {api_root!r} (see 'fimishare roots list')")
+            if alias and connection.execute(
+                select(collections.c.id).where(collections.c.api_root == api_root, collections.c.alias == alias)
+            ).first():
+                raise CollectionError(f"API root {api_root!r} already has a collection with alias {alias!r}")
+            connection.execute(insert(collections).values(
+                id=collection_id, api_root=api_root, alias=alias, title=title.strip(), description=description,
+                filter=filter.as_json(), writable=writable, created_at_us=time.time_ns() // 1000,
+            ))
+            for grant in grants:
+                self._grant(connection, collection_id, grant)
+            self._fill(connection, collection_id, filter)
+        return Collection(collection_id, api_root, alias, title.strip(), description, filter, writable, grants)
+
+    def _fill(self, connection: Connection, collection_id: str, wanted: CollectionFilter) -> None:
+        v = object_versions
+        rows = connection.execute(select(
+            v.c.date_added_us, v.c.id, v.c.type, v.c.spec_version, v.c.modified_us, v.c.access_class, v.c.profiles,
+            v.c.tlp, v.c.marking_refs,
+        ))
+        entries = [
+            {"collection_id": collection_id, "version_added_us": r.date_added_us, "date_added_us": r.date_added_us,
+             "object_id": r.id, "type": r.type, "spec_version": r.spec_version, "modified_us": r.modified_us,
+             "access_class": r.access_class}
+            for r in rows
+            if wanted.matches(r.type, r.profiles.split(), r.tlp, r.marking_refs)
+        ]
+        for start in range(0, len(entries), 5000):
+            connection.execute(insert(collection_entries), entries[start : start + 5000])
+
+    def grant(self, collection_id: str, grant: Grant) -> None:
+        with self.engine.begin() as connection:
+            if not connection.execute(select(collections.c.id).where(collections.c.id == collection_id)).first():
+                raise CollectionError(f"no collection {collection_id!r} (see 'fimishare collections list')")
+            self._grant(connection, collection_id, grant)
+
+    @staticmethod
+    def _grant(connection: Connection, collection_id: str, grant: Grant) -> None:
+        connection.execute(delete(collection_grants).where(
+            collection_grants.c.collection_id == collection_id, collection_grants.c.org_id == grant.org_id
+        ))
+        if grant.can_read or grant.can_write:
+            connection.execute(insert(collection_grants).values(
+                collection_id=collection_id, org_id=grant.org_id, can_read=grant.can_read, can_write=grant.can_write
+            ))
+
+    def list(self, api_root: str | None = None) -> list[Collection]:
+        query = select(collections).order_by(collections.c.api_root, collections.c.created_at_us, collections.c.id)
+        if api_root is not None:
+            query = query.where(collections.c.api_root == api_root)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+            grants: dict[str, list[Grant]] = {}
+            for g in connection.execute(select(collection_grants).order_by(collection_grants.c.org_id)):
+                grants.setdefault(g.collection_id, []).append(Grant(g.org_id, g.can_read, g.can_write))
+        return [
+            Collection(r.id, r.api_root, r.alias, r.title, r.description, CollectionFilter.from_json(r.filter), r.writable,
+                       tuple(grants.get(r.id, ())))
+            for r in rows
+        ]
+
+    def get(self, api_root: str, collection_id: str) -> Collection | None:
+        return next((c for c in self.list(api_root) if c.id == collection_id), None)
+
+    def find(self, id_or_alias: str) -> Collection:
+        """A collection by id, alias, or root/alias."""
+        root, _, alias = id_or_alias.rpartition("/")
+        found = [c for c in self.list() if c.id == id_or_alias or (c.alias == alias and root in ("", c.api_root))]
+        if len(found) != 1:
+            problem = "no collection" if not found else "several collections (name the root: ROOT/ALIAS)"
+            raise CollectionError(f"{problem} matching {id_or_alias!r} (see 'fimishare collections list')")
+        return found[0]
+
+    # -- reading -------------------------------------------------------------
+
+    def entries(
+        self,
+        collection_id: str,
+        readable: Readable,
+        *,
+        after_us: int | None = None,
+        ids: Sequence[str] = (),
+        types: Sequence[str] = (),
+        spec_versions: Sequence[str] = (),
+        versions: VersionSelector = VersionSelector(),
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """The collection's versions that match, in date_added order. Versions of access
+        classes the reader may not read are not there at all, also not when finding the
+        first or last version of an object."""
+        e, v = collection_entries, object_versions
+        conditions = [e.c.collection_id == collection_id, *self._visible(e, readable, spec_versions)]
+        if after_us is not None:
+            conditions.append(e.c.date_added_us > after_us)
+        if ids:
+            conditions.append(e.c.object_id.in_(list(ids)))
+        if types:
+            conditions.append(e.c.type.in_(list(types)))
+        conditions.append(self._version_condition(e, readable, spec_versions, versions))
+        query = (
+            select(e.c.date_added_us, e.c.object_id, e.c.modified_us, e.c.spec_version, e.c.access_class, v.c.json,
+                   v.c.source_org, v.c.submitted_by, v.c.created, v.c.modified)
+            .join(v, v.c.date_added_us == e.c.version_added_us)
+            .where(and_(*conditions))
+            .order_by(e.c.date_added_us)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return [Entry(*row) for row in connection.execute(query)]
+
+    @staticmethod
+    def _visible(table, readable: Readable, spec_versions: Sequence[str]) -> list:
+        conditions = [table.c.access_class <= readable.up_to]
+        if readable.only is not None:
+            conditions.append(table.c.access_class.in_(sorted(readable.only)))
+        if spec_versions:
+            conditions.append(table.c.spec_version.in_(list(spec_versions)))
+        return conditions
+
+    def _version_condition(self, e, readable, spec_versions, versions: VersionSelector):
+        if versions.all:
+            return and_(True)
+        other = collection_entries.alias("other")
+        same = [other.c.collection_id == e.c.collection_id, other.c.object_id == e.c.object_id,
+                *self._visible(other, readable, spec_versions)]
+        choices = []
+        if versions.last:
+            choices.append(~exists().where(*same, other.c.modified_us > e.c.modified_us))
+        if versions.first:
+            choices.append(~exists().where(*same, other.c.modified_us < e.c.modified_us))
+        if versions.at:
+            choices.append(e.c.modified_us.in_(list(versions.at)))
+        return or_(*choices)
+
+    def remove(self, collection_id: str, keys: Iterable[tuple[str, int]]) -> int:
+        """Take versions (object id, modified_us) out of the collection; the store keeps them."""
+        removed = 0
+        keys = list(keys)
+        with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
+            for start in range(0, len(keys), _CHUNK):
+                for object_id, modified_us in keys[start : start + _CHUNK]:
+                    removed += connection.execute(delete(collection_entries).where(
+                        collection_entries.c.collection_id == collection_id,
+                        collection_entries.c.object_id == object_id,
+                        collection_entries.c.modified_us == modified_us,
+                    )).rowcount
+        return removed

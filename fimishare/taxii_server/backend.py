@@ -1,0 +1,283 @@
+"""medallion's backend interface over the store of record.
+
+medallion's views check the request (media types, size, limit, collection rights) and shape
+the answers; this class answers them from SQL. Who asks comes from the request's account
+(see fimishare.taxii_server.views): every object, manifest entry, version and `more` flag is
+limited to the access classes the caller may read, inside the query, so what the caller may
+not read is nowhere in an answer, not even in its counts.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import orjson
+from flask import g, request
+from medallion.backends.base import Backend
+from medallion.common import create_resource, generate_status, generate_status_details, get_custom_headers
+from medallion.exceptions import ProcessingError
+
+from fimishare.node import Node
+from fimishare.sharing.access import is_reference
+from fimishare.sharing.policy import SharingPolicy
+from fimishare.sharing.principals import Holding, Principal
+from fimishare.stix_profiles.ingest import REJECTED
+from fimishare.store.collections import Collection, Entry, VersionSelector
+from fimishare.store.objects import Provenance
+from fimishare.store.timeline import to_timestamp
+from fimishare.taxii_server import status
+from fimishare.taxii_server.filters import TaxiiFilter, next_token, parse_filter
+
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+EVERY_VERSION = VersionSelector(last=False, all=True)
+DELETING_ROLES = frozenset({"admin", "analyst", "sync"})
+
+
+class StoreBackend(Backend):
+    def __init__(self, node: Node, **_medallion_config):
+        self.node = node
+
+    # -- who asks, cached for the request -------------------------------------
+
+    def _principal(self, api_root: str) -> Principal:
+        account = g.taxii_account
+        root = self._root(api_root)
+        return Principal(account.identity_id, account.org_id, account.role, account.clearance,
+                         exercise=bool(root and root.exercise))
+
+    def _root(self, name: str):
+        roots = g.get("taxii_roots")
+        if roots is None:
+            roots = g.taxii_roots = {root.name: root for root in self.node.collections.roots()}
+        return roots.get(name)
+
+    def _collection(self, api_root: str, collection_id: str) -> tuple[Collection, bool, bool] | None:
+        """The collection with the caller's (can_read, can_write), if the caller may use it at all."""
+        cache = g.setdefault("taxii_collections", {})
+        if api_root not in cache:
+            node_org = self._node_org()
+            account = g.taxii_account
+            cache[api_root] = {}
+            for collection in self.node.collections.list(api_root):
+                can_read, can_write = collection.rights(account.org_id, account.role, node_org)
+                if can_read or can_write:
+                    cache[api_root][collection.id] = (collection, can_read, can_write)
+        return cache[api_root].get(collection_id)
+
+    def _node_org(self) -> str:
+        if "taxii_node_org" not in g:
+            g.taxii_node_org = self.node.directory.node_organisation().id
+        return g.taxii_node_org
+
+    def _policy(self) -> SharingPolicy:
+        if "taxii_policy" not in g:
+            g.taxii_policy = self.node.policy()
+        return g.taxii_policy
+
+    # -- server, API roots, collections ---------------------------------------
+
+    def server_discovery(self):
+        org = self.node.directory.node_organisation()
+        roots = self.node.collections.roots()
+        return {
+            "title": f"{org.name} fimishare",
+            "description": "FIMI, hybrid and cyber threat information shared between EU and Japanese partners (STIX 2.1).",
+            "api_roots": [self._root_url(root.name) for root in roots],
+            **({"default": self._root_url(roots[0].name)} if roots else {}),
+        }
+
+    @staticmethod
+    def _root_url(name: str) -> str:
+        return f"{request.url_root}taxii2/{name}/"
+
+    def get_api_root_information(self, api_root):
+        root = self._root(api_root)
+        if root is None:
+            return None
+        return {
+            "title": root.title,
+            **({"description": root.description} if root.description else {}),
+            "versions": [TAXII_MEDIA_TYPE],
+            "max_content_length": root.max_content_length,
+        }
+
+    def get_collections(self, api_root):
+        self._collection(api_root, "")  # fills the request's cache
+        found = [self._collection_resource(*entry) for entry in g.taxii_collections[api_root].values()]
+        return {"collections": found} if found else {}
+
+    def get_collection(self, api_root, collection_id):
+        entry = self._collection(api_root, collection_id)
+        return self._collection_resource(*entry) if entry else None
+
+    @staticmethod
+    def _collection_resource(collection: Collection, can_read: bool, can_write: bool) -> dict:
+        return {
+            "id": collection.id,
+            "title": collection.title,
+            **({"description": collection.description} if collection.description else {}),
+            **({"alias": collection.alias} if collection.alias else {}),
+            "can_read": can_read,
+            "can_write": can_write,
+            "media_types": [STIX_MEDIA_TYPE],
+        }
+
+    # -- reading ----------------------------------------------------------------
+
+    def get_objects(self, api_root, collection_id, filter_args, allowed_filters, limit):
+        query = parse_filter(filter_args, allowed_filters)
+        page, more = self._page(api_root, collection_id, query, limit)
+        return self._envelope("objects", [item for _, item in page], page, more)
+
+    def get_object(self, api_root, collection_id, object_id, filter_args, allowed_filters, limit):
+        query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"))
+        page, more = self._page(api_root, collection_id, query, limit)
+        if not page:
+            self._require_object(api_root, collection_id, object_id)
+        return self._envelope("objects", [item for _, item in page], page, more)
+
+    def get_object_manifest(self, api_root, collection_id, filter_args, allowed_filters, limit):
+        query = parse_filter(filter_args, allowed_filters)
+        page, more = self._page(api_root, collection_id, query, limit)
+        records = [
+            {
+                "id": entry.object_id,
+                "date_added": to_timestamp(entry.date_added_us),
+                "version": _version(entry),
+                "media_type": f"application/stix+json;version={entry.spec_version}",
+            }
+            for entry, _ in page
+        ]
+        return self._envelope("objects", records, page, more)
+
+    def get_object_versions(self, api_root, collection_id, object_id, filter_args, allowed_filters, limit):
+        query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)
+        page, more = self._page(api_root, collection_id, query, limit)
+        if not page:
+            self._require_object(api_root, collection_id, object_id)
+        return self._envelope("versions", [_version(entry) for entry, _ in page], page, more)
+
+    def _envelope(self, name: str, items: list, page: list[tuple[Entry, object]], more: bool):
+        resource = create_resource(name, items, more, next_token(page[-1][0].date_added_us) if more else None)
+        headers = get_custom_headers({"objects": [{"date_added": to_timestamp(entry.date_added_us)} for entry, _ in page]})
+        return resource, headers
+
+    def _page(self, api_root: str, collection_id: str, query: TaxiiFilter, limit: int) -> tuple[list[tuple[Entry, object]], bool]:
+        """Up to ``limit`` readable (entry, object) pairs and whether more follow.
+
+        Whole classes the caller may not read are filtered in SQL. Objects with granular
+        markings are then viewed one by one: redacted, or left out when what remains would
+        not be a valid object, in which case the page is topped up from further rows.
+        """
+        principal = self._principal(api_root)
+        readable = self.node.readable_classes(principal)
+        granular = self.node.granular_classes()
+        page: list[tuple[Entry, object]] = []
+        after = query.after_us
+        while True:
+            wanted = limit + 1 - len(page)
+            rows = self.node.collections.entries(
+                collection_id, readable, after_us=after, ids=query.ids, types=query.types,
+                spec_versions=query.spec_versions, versions=query.versions, limit=wanted,
+            )
+            for entry in rows:
+                item = self._view(principal, entry) if entry.access_class in granular else orjson.Fragment(entry.json)
+                if item is not None:
+                    page.append((entry, item))
+            if len(rows) < wanted or len(page) > limit:
+                break
+            after = rows[-1].date_added_us
+        return page[:limit], len(page) > limit
+
+    def _view(self, principal: Principal, entry: Entry) -> dict | None:
+        return self._policy().view(principal, Holding(orjson.loads(entry.json), entry.source_org, entry.submitted_by))
+
+    def _require_object(self, api_root: str, collection_id: str, object_id: str) -> None:
+        query = TaxiiFilter(ids=(object_id,), versions=EVERY_VERSION)
+        if not self._page(api_root, collection_id, query, 1)[0]:
+            raise ProcessingError(f"Object '{object_id}' not found", 404)
+
+    # -- writing ---------------------------------------------------------------
+
+    def add_objects(self, api_root, collection_id, objs, request_time):
+        if not isinstance(objs, dict) or not isinstance(objs.get("objects"), list):
+            raise ProcessingError("the body must be a TAXII envelope: a JSON object with an 'objects' list", 422)
+        items = objs["objects"]
+        if len(items) > self.node.pipeline.max_objects:
+            raise ProcessingError(f"{len(items):,} objects is over this server's limit of {self.node.pipeline.max_objects:,} per request", 413)
+        principal = self._principal(api_root)
+        refused = self._refused_for_root(principal, items)
+        report = self.node.pipeline.ingest_objects(
+            [item for i, item in enumerate(items) if i not in refused],
+            Provenance(principal.org_id, "taxii", principal.user_id),
+            source=f"TAXII {api_root}/{collection_id}",
+            visible=self._visible_to(principal),
+            posted_to=collection_id,
+        )
+        timestamp = to_timestamp(int(request_time.timestamp() * 1_000_000))
+        successes, failures = [], []
+        outcomes = iter(report.outcomes)
+        for i, item in enumerate(items):
+            object_id, version = _identify(item, i, timestamp)
+            if i in refused:
+                failures.append(generate_status_details(object_id, version, refused[i]))
+                continue
+            outcome = next(outcomes)
+            if outcome.status == REJECTED:
+                message = "; ".join(f"{p.path}: {p.message}" for p in outcome.problems if p.severity == "error")
+                failures.append(generate_status_details(object_id, version, message or "rejected"))
+            else:
+                successes.append(generate_status_details(object_id, version))
+        resource = generate_status(timestamp, "complete", len(successes), len(failures), 0, successes, failures)
+        status.save(self.node.engine, api_root, principal.org_id, resource)
+        return resource
+
+    def _refused_for_root(self, principal: Principal, items: list) -> dict[int, str]:
+        """An exercise root takes only exercise-marked data (and the reference objects it needs):
+        real data posted there would otherwise reach real collections."""
+        if not principal.exercise:
+            return {}
+        policy = self._policy()
+        posted_markings = {item["id"]: item for item in items if isinstance(item, dict) and item.get("type") == "marking-definition"
+                           and isinstance(item.get("id"), str)}
+        if posted_markings:
+            policy = SharingPolicy(policy.node_org, policy.classification_levels, {**policy.marking_definitions, **posted_markings})
+        refused = {}
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and not policy.exercise_marked(item) and not is_reference(item.get("type"), item.get("object_marking_refs") or ()):
+                refused[i] = "this API root is for exercises: objects must carry an exercise marking"
+        return refused
+
+    def _visible_to(self, principal: Principal) -> Callable[[str], bool]:
+        return lambda object_id: object_id in self.node.readable_ids(principal, [object_id])
+
+    def get_status(self, api_root, status_id):
+        return status.load(self.node.engine, api_root, g.taxii_account.org_id, status_id)
+
+    def delete_object(self, api_root, collection_id, object_id, filter_args, allowed_filters):
+        query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)
+        principal = self._principal(api_root)
+        entries = self.node.collections.entries(
+            collection_id, self.node.readable_classes(principal), ids=query.ids, spec_versions=query.spec_versions,
+            versions=query.versions,
+        )
+        if not entries:
+            raise ProcessingError(f"Object '{object_id}' not found", 404)
+        if principal.role not in DELETING_ROLES or (
+            principal.org_id != self._node_org() and any(entry.source_org != principal.org_id for entry in entries)
+        ):
+            raise ProcessingError("a partner may delete only versions its own organisation added", 403)
+        self.node.collections.remove(collection_id, [(entry.object_id, entry.modified_us) for entry in entries])
+
+
+def _version(entry: Entry) -> str:
+    return entry.modified or entry.created or to_timestamp(entry.date_added_us)
+
+
+def _identify(item: object, position: int, timestamp: str) -> tuple[str, str]:
+    """(id, version) for a status entry; what has neither gets its position and the request time."""
+    if not isinstance(item, dict):
+        return f"objects[{position}]", timestamp
+    object_id = item.get("id") if isinstance(item.get("id"), str) else f"objects[{position}]"
+    version = item.get("modified") or item.get("created") or timestamp
+    return object_id, version if isinstance(version, str) else timestamp
