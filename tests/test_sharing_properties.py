@@ -15,6 +15,7 @@ from stix2validator import ValidationOptions, validate_instance
 
 from fimishare.sharing import Holding, Principal, Recipient, SharingPolicy
 from fimishare.sharing import markings as mk
+from fimishare.sharing.access import holding_class
 
 NODE = "identity--10000000-0000-4000-8000-000000000000"
 ORGS = [NODE] + [f"identity--10000000-0000-4000-8000-00000000000{i}" for i in range(1, 5)]
@@ -266,3 +267,25 @@ def test_partner_red_and_amber_strict_read_only_by_node_and_source_orgs(scenario
     if org not in (NODE, source):
         assert result is None
     check("read", org, user, clearance, False, (otype, obj_specs, granular, source, creator, submitter), result)
+
+
+@SETTINGS
+@given(scenarios(), people, st.sampled_from(["admin", "analyst", "viewer", "sync"]), clearances, st.booleans(), st.sampled_from(ORGS))
+def test_the_access_class_decides_as_the_object_does(scenario, person, role, clearance, exercise, recipient_org):
+    """Queries filter by access class (TAXII, the API): the class must decide exactly as the
+    object-level policy, and granular markings may only narrow that further."""
+    otype, obj_specs, granular, source, creator, submitter = scenario
+    obj, defs = build(otype, obj_specs, granular, creator)
+    policy = SharingPolicy(NODE, LEVELS, defs)
+    holding = Holding(obj, source, submitter)
+    access = holding_class(holding)
+    principal = Principal(person[0], person[1], role, clearance, exercise)
+    recipient = Recipient(recipient_org, clearance, exercise)
+    read = policy.view(principal, holding)
+    released = policy.release(holding, recipient, "taxii")
+    if granular:
+        assert read is None or policy.may_read_class(principal, access)
+        assert released is None or policy.may_release_class(recipient, access)
+    else:
+        assert policy.may_read_class(principal, access) == (read is not None)
+        assert policy.may_release_class(recipient, access) == (released is not None)

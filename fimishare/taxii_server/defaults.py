@@ -8,9 +8,9 @@ EVERY_PARTNER_READS_AND_WRITES = (Grant(EVERY_PARTNER, can_read=True, can_write=
 # (root name, root title, root description, exercise, collection alias, collection title, filter)
 DEFAULT_LAYOUT = (
     ("fimi", "FIMI", "Foreign information manipulation and interference: incidents, campaigns, channels, narratives "
-     "and DISARM techniques.", False, "partners", "FIMI shared with EU and Japanese partners", CollectionFilter(profiles=("fimi",))),
+     "and DISARM techniques.", False, "partners", "FIMI shared with EU and Japanese partners", CollectionFilter(profiles=("fimi-incident",))),
     ("cyber", "Cyber threats", "Cyber incidents, malware, intrusion sets, ATT&CK techniques and indicators.", False,
-     "partners", "Cyber threats shared with EU and Japanese partners", CollectionFilter(profiles=("cyber",))),
+     "partners", "Cyber threats shared with EU and Japanese partners", CollectionFilter(profiles=("cyber-incident",))),
     ("exercise", "Joint exercises", "Exercise data only: readers here see exercise-marked objects and nothing real.", True,
      "joint-exercise", "Joint EU-Japan exercise", CollectionFilter()),
 )
