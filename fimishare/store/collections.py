@@ -135,6 +135,14 @@ def entry_row(collection_id: str, version, version_added_us: int, date_added_us:
             version.modified_us, access_class)
 
 
+def readable_by(access_class_column, readable: Readable):
+    """SQL condition: the row's access class is one the reader may read."""
+    condition = access_class_column <= readable.up_to
+    if readable.only is not None:
+        condition = and_(condition, access_class_column.in_(sorted(readable.only)))
+    return condition
+
+
 @dataclass(frozen=True)
 class VersionSelector:
     """match[version]: any of first, last, all and explicit versions (modified, in microseconds)."""
@@ -300,9 +308,7 @@ class Collections:
 
     @staticmethod
     def _visible(table, readable: Readable, spec_versions: Sequence[str]) -> list:
-        conditions = [table.c.access_class <= readable.up_to]
-        if readable.only is not None:
-            conditions.append(table.c.access_class.in_(sorted(readable.only)))
+        conditions = [readable_by(table.c.access_class, readable)]
         if spec_versions:
             conditions.append(table.c.spec_version.in_(list(spec_versions)))
         return conditions

@@ -8,9 +8,9 @@ import orjson
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
-from fimishare.sharing.access import AccessClass, access_class_of
+from fimishare.sharing.access import AccessClass, Readable, access_class_of
 from fimishare.store import timeline
-from fimishare.store.collections import CollectionFilter, entry_row, load_filters
+from fimishare.store.collections import CollectionFilter, entry_row, load_filters, readable_by
 from fimishare.store.database import WRITE
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables
 
@@ -256,20 +256,21 @@ class ObjectStore:
         all_versions: bool = False,
         batch: int = 2000,
         added_after_us: int | None = None,
+        readable: Readable | None = None,
     ) -> Iterator[StoredVersion]:
         """Stored versions in date_added order (newest version of each object only, unless all_versions),
-        only those added after `added_after_us` when given."""
+        only those added after `added_after_us` and of `readable` access classes when given."""
         after = added_after_us
         types = sorted(types) if types else None
         while True:
             with self.engine.connect() as connection:
-                page = list(self._select(connection, types=types, all_versions=all_versions, after=after, limit=batch))
+                page = list(self._select(connection, types=types, all_versions=all_versions, after=after, limit=batch, readable=readable))
             yield from page
             if len(page) < batch:
                 return
             after = page[-1].date_added_us
 
-    def _select(self, connection, *, ids=None, types=None, all_versions=False, after=None, limit=None, by_modified=False):
+    def _select(self, connection, *, ids=None, types=None, all_versions=False, after=None, limit=None, by_modified=False, readable=None):
         v = object_versions
         query = select(v.c.json, v.c.source_org, v.c.submitted_by, v.c.entry_path, v.c.date_added_us)
         conditions = []
@@ -279,6 +280,8 @@ class ObjectStore:
             conditions.append(v.c.type.in_(types))
         if after is not None:
             conditions.append(v.c.date_added_us > after)
+        if readable is not None:
+            conditions.append(readable_by(v.c.access_class, readable))
         if not all_versions:
             newer = object_versions.alias("newer")
             newest = select(func.max(newer.c.modified_us)).where(newer.c.id == v.c.id).scalar_subquery()
