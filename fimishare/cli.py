@@ -206,17 +206,19 @@ def _grantee(node: Node, org: str) -> str:
               help="Only objects this profile covers, and objects no profile covers (repeatable).")
 @click.option("--tlp", multiple=True, type=click.Choice(TLP_NAMES), help="Only objects at this TLP level (repeatable).")
 @click.option("--marking", "markings", multiple=True, help="Only objects carrying this marking-definition id (repeatable).")
+@click.option("--exercise-only", is_flag=True, help="Only exercise-marked objects and the reference objects exercises need.")
 @click.option("--read-only", is_flag=True, help="Partners may not post into it.")
 @click.option("--read", "readers", multiple=True, help="Organisation (name or id; '*' for every partner) that may read it.")
 @click.option("--write", "writers", multiple=True, help="Organisation (name or id; '*' for every partner) that may post into it.")
-def collections_add(api_root, title, alias, description, types, profile_names, tlp, markings, read_only, readers, writers) -> None:
+def collections_add(api_root, title, alias, description, types, profile_names, tlp, markings, exercise_only, read_only, readers,
+                    writers) -> None:
     """Make a collection; it starts with every stored object its filter matches. Prints its id."""
     node = _node()
     readers = {_grantee(node, org) for org in readers}
     writers = {_grantee(node, org) for org in writers}
     grants = [Grant(org, org in readers, org in writers) for org in sorted(readers | writers)]
     try:
-        wanted = CollectionFilter(types=types, profiles=profile_names, tlp=tlp, markings=markings)
+        wanted = CollectionFilter(types=types, profiles=profile_names, tlp=tlp, markings=markings, exercise=exercise_only)
         collection = node.collections.add(api_root, title=title, alias=alias, description=description, filter=wanted,
                                           writable=not read_only, grants=grants)
     except CollectionError as error:
@@ -258,7 +260,7 @@ def collections_list(api_root: str | None, as_json: bool) -> None:
         return
     for c in found:
         rights = ", ".join(f"{names.get(g.org_id, g.org_id)}:{'r' if g.can_read else ''}{'w' if g.can_write else ''}" for g in c.grants)
-        wanted = "; ".join(f"{k}={','.join(v)}" for k, v in c.filter.as_json().items()) or "everything"
+        wanted = "; ".join(k if v is True else f"{k}={','.join(v)}" for k, v in c.filter.as_json().items()) or "everything"
         click.echo(f"{c.id}\t/taxii2/{c.api_root}/\t{c.alias or '-'}\t{c.title}\t{wanted}\t{'writable' if c.writable else 'read-only'}\t{rights or '-'}")
 
 

@@ -166,3 +166,18 @@ def test_bad_collection_requests_say_what_is_wrong(node):
         node.collections.add_root("taxii2", title="clash with discovery")
     with pytest.raises(CollectionError, match="no collection"):
         node.collections.grant("00000000-0000-4000-8000-000000000000", Grant("*", True, False))
+
+
+def test_the_exercise_collection_takes_exercise_data_and_reference_objects_only(node):
+    from fimishare.sharing.markings import fimishare_marking_definition
+
+    marking = fimishare_marking_definition("Exercise KIZUNA-26", exercise="KIZUNA-26")
+    scenario = sdo("campaign", object_marking_refs=[marking["id"]])
+    real = sdo("campaign")
+    actor = sdo("identity", identity_class="organization", name="Exercise red team")
+    assert node.pipeline.ingest_objects([marking, scenario, real, actor], provenance(node)).ok
+    exercise = ids_in(node, collection(node, "exercise", "joint-exercise").id)
+    assert scenario["id"] in exercise and marking["id"] in exercise and actor["id"] in exercise
+    assert real["id"] not in exercise
+    later = node.collections.add("exercise", title="again", filter=CollectionFilter(exercise=True))
+    assert set(ids_in(node, later.id)) >= {scenario["id"], marking["id"]} and real["id"] not in ids_in(node, later.id)

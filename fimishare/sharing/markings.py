@@ -178,3 +178,9 @@ def tlp_of(marking_refs) -> str | None:
     """The most restrictive TLP level among marking refs, as its TLP 2.0 name ("amber+strict"), or None."""
     levels = [TLP_LEVEL_BY_ID[ref] for ref in marking_refs if ref in TLP_LEVEL_BY_ID]
     return TLP_LEVEL_NAMES[max(levels)].removeprefix("TLP:").lower() if levels else None
+
+
+def is_exercise_marking(definition: dict) -> bool:
+    """A marking-definition that marks exercise data (fimishare extension with ``exercise``)."""
+    ext = (definition.get("extensions") or {}).get(FIMISHARE_MARKING_EXTENSION)
+    return isinstance(ext, dict) and "exercise" in ext

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
+import orjson
 from sqlalchemy import and_, delete, exists, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from fimishare.sharing.access import Readable
+from fimishare.sharing.access import Readable, is_reference
+from fimishare.sharing.markings import is_exercise_marking
 from fimishare.store import timeline
 from fimishare.store.database import WRITE
 from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions
@@ -41,13 +43,20 @@ class CollectionFilter:
     profiles: tuple[str, ...] = ()
     tlp: tuple[str, ...] = ()  # TLP 2.0 level names; an object without TLP reads as green, as in the policy
     markings: tuple[str, ...] = ()  # marking-definition ids: the object must carry one of them
+    # Only exercise data, and the reference objects an exercise needs (identities, marking-
+    # and extension-definitions, unrestricted framework techniques).
+    exercise: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.tlp) - set(TLP_NAMES)
         if unknown:
             raise CollectionError(f"unknown TLP level(s) {sorted(unknown)}; expected {', '.join(TLP_NAMES)}")
 
-    def matches(self, otype: str, profiles: Sequence[str], tlp: str | None, marking_refs: Sequence[str]) -> bool:
+    def matches(self, otype: str, profiles: Sequence[str], tlp: str | None, marking_refs: Sequence[str],
+                exercise_markings: Set[str] = frozenset()) -> bool:
+        """``exercise_markings``: ids of the marking-definitions that mark exercise data."""
+        if self.exercise and not (set(marking_refs) & exercise_markings or is_reference(otype, marking_refs)):
+            return False
         if self.types and otype not in self.types:
             return False
         if self.profiles and profiles and not set(profiles) & set(self.profiles):
@@ -59,11 +68,11 @@ class CollectionFilter:
         return True
 
     def as_json(self) -> dict:
-        return {name: list(value) for name, value in vars(self).items() if value}
+        return {name: value if isinstance(value, bool) else list(value) for name, value in vars(self).items() if value}
 
     @classmethod
     def from_json(cls, data: dict) -> "CollectionFilter":
-        return cls(**{name: tuple(value) for name, value in data.items()})
+        return cls(**{name: value if isinstance(value, bool) else tuple(value) for name, value in data.items()})
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,13 @@ class Entry:
 def load_filters(connection: Connection) -> dict[str, CollectionFilter]:
     rows = connection.execute(select(collections.c.id, collections.c.filter))
     return {row.id: CollectionFilter.from_json(row.filter) for row in rows}
+
+
+def exercise_markings(connection: Connection, also: Iterable[dict] = ()) -> frozenset[str]:
+    """Ids of the exercise marking-definitions in the store, and among ``also`` (being stored)."""
+    stored = connection.execute(select(object_versions.c.json).where(object_versions.c.type == "marking-definition")).scalars()
+    definitions = [orjson.loads(text) for text in stored] + [d for d in also if d.get("type") == "marking-definition"]
+    return frozenset(d["id"] for d in definitions if is_exercise_marking(d))
 
 
 def entry_row(collection_id: str, version, version_added_us: int, date_added_us: int, access_class: int) -> tuple:
@@ -211,6 +227,7 @@ class Collections:
 
     def _fill(self, connection: Connection, collection_id: str, wanted: CollectionFilter) -> None:
         v = object_versions
+        exercise = exercise_markings(connection) if wanted.exercise else frozenset()
         rows = connection.execute(select(
             v.c.date_added_us, v.c.id, v.c.type, v.c.spec_version, v.c.modified_us, v.c.access_class, v.c.profiles,
             v.c.tlp, v.c.marking_refs,
@@ -220,7 +237,7 @@ class Collections:
              "object_id": r.id, "type": r.type, "spec_version": r.spec_version, "modified_us": r.modified_us,
              "access_class": r.access_class}
             for r in rows
-            if wanted.matches(r.type, r.profiles.split(), r.tlp, r.marking_refs)
+            if wanted.matches(r.type, r.profiles.split(), r.tlp, r.marking_refs, exercise)
         ]
         for start in range(0, len(entries), 5000):
             connection.execute(insert(collection_entries), entries[start : start + 5000])

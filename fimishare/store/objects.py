@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
 from fimishare.store import timeline
-from fimishare.store.collections import CollectionFilter, entry_row, load_filters, readable_by
+from fimishare.store.collections import CollectionFilter, entry_row, exercise_markings, load_filters, readable_by
 from fimishare.store.database import WRITE
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables
 
@@ -116,7 +116,7 @@ class StoredVersion:
 class ObjectStore:
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._class_ids: dict[str, int] = {}  # access class key -> id; classes never change once stored
+        self._class_ids: dict[AccessClass, int] = {}  # classes never change once stored
 
     # -- writing -------------------------------------------------------------
 
@@ -168,13 +168,16 @@ class ObjectStore:
 
     def _entries(self, connection, versions, outcomes, added, holding, posted_to) -> list[tuple]:
         filters: dict[str, CollectionFilter] = load_filters(connection)
+        exercise = frozenset()
+        if any(wanted.exercise for wanted in filters.values()):
+            exercise = exercise_markings(connection, (v.obj for v, outcome in zip(versions, outcomes) if outcome == STORED))
         rows = []
         for version, outcome, date_added_us, (held_added_us, access_class) in zip(versions, outcomes, added, holding):
             if outcome == CONFLICT:
                 continue
             if outcome == STORED:
                 for collection_id, wanted in filters.items():
-                    if wanted.matches(version.obj["type"], version.profiles, version.tlp, version.marking_refs):
+                    if wanted.matches(version.obj["type"], version.profiles, version.tlp, version.marking_refs, exercise):
                         rows.append(entry_row(collection_id, version, held_added_us, held_added_us, access_class))
             if posted_to is not None:
                 # An unchanged version is new to the collection: it gets the date_added this
@@ -182,11 +185,10 @@ class ObjectStore:
                 rows.append(entry_row(posted_to, version, held_added_us, date_added_us, access_class))
         return rows
 
-    def _class_id_list(self, connection: Connection, classes: list[AccessClass]) -> tuple[list[int], dict[str, int]]:
+    def _class_id_list(self, connection: Connection, classes: list[AccessClass]) -> tuple[list[int], dict[AccessClass, int]]:
         """The id of each class (stored now if new) and the ids not in the cache before."""
-        keys = [access.key for access in classes]
-        missing = {key: access for key, access in zip(keys, classes) if key not in self._class_ids}
-        found: dict[str, int] = {}
+        missing = {access.key: access for access in classes if access not in self._class_ids}
+        found: dict[AccessClass, int] = {}
         if missing:
             _bulk_insert(
                 connection,
@@ -199,8 +201,8 @@ class ObjectStore:
                 ],
             )
             rows = connection.execute(select(access_classes.c.key, access_classes.c.id).where(access_classes.c.key.in_(list(missing))))
-            found = {row.key: row.id for row in rows}
-        return [self._class_ids.get(key) or found[key] for key in keys], found
+            found = {missing[row.key]: row.id for row in rows}
+        return [self._class_ids.get(access) or found[access] for access in classes], found
 
     def _held(self, connection: Connection, ids: list[str]) -> dict[tuple[str, int], tuple[str, int, int]]:
         """(content hash, date_added, access class) of every version the store holds of these ids."""

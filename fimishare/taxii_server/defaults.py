@@ -12,7 +12,7 @@ DEFAULT_LAYOUT = (
     ("cyber", "Cyber threats", "Cyber incidents, malware, intrusion sets, ATT&CK techniques and indicators.", False,
      "partners", "Cyber threats shared with EU and Japanese partners", CollectionFilter(profiles=("cyber-incident",))),
     ("exercise", "Joint exercises", "Exercise data only: readers here see exercise-marked objects and nothing real.", True,
-     "joint-exercise", "Joint EU-Japan exercise", CollectionFilter()),
+     "joint-exercise", "Joint EU-Japan exercise", CollectionFilter(exercise=True)),
 )
 
 
