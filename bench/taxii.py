@@ -143,9 +143,10 @@ def page_all(session: requests.Session, target: Target, loaded_ids: set[str]) ->
         params["next"] = page["next"]
     elapsed = time.perf_counter() - started
     returned = [obj["id"] for objects in pages for obj in objects]
-    ours = sum(1 for obj_id in returned if obj_id in loaded_ids)
-    if ours != len(loaded_ids):
-        raise RuntimeError(f"paging returned {ours} of the {len(loaded_ids)} loaded objects ({len(returned)} in all, {len(pages)} pages)")
+    missing = loaded_ids.difference(returned)
+    if missing or len(set(returned)) != len(returned):
+        raise RuntimeError(f"paging: {len(pages)} pages, {len(returned)} objects ({len(set(returned))} distinct), "
+                           f"{len(missing)} of the {len(loaded_ids)} loaded objects missing")
     return len(returned) / elapsed
 
 
@@ -262,7 +263,10 @@ def medallion(scratch: Path) -> Iterator[Target]:
                # A first unfiltered page of the ATT&CK bundle takes tens of seconds.
                "--timeout", "3600", "--no-control-socket",
                f"medallion:load_app({str(directory / 'config.json')!r})"]
-    ready = lambda: requests.get(f"{base}/taxii2/", auth=("bench", password), headers={"Accept": TAXII}).status_code == 200  # noqa: E731
+
+    def ready() -> bool:
+        return requests.get(f"{base}/taxii2/", auth=("bench", password), headers={"Accept": TAXII}, timeout=10).status_code == 200
+
     with serving(command, dict(os.environ), directory / "server.log", ready):
         yield target
 
@@ -288,7 +292,10 @@ def fimishare(scratch: Path, database_url: str | None, import_file: Path | None,
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [FIMISHARE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    ready = lambda: requests.get(f"{base}/api/v1/health").status_code == 200  # noqa: E731
+
+    def ready() -> bool:
+        return requests.get(f"{base}/api/v1/health", timeout=10).status_code == 200
+
     with serving(command, env, directory / "server.log", ready):
         yield Target(base, "/taxii2/cyber/", collection, "bench", key, load_rate)
 
@@ -399,14 +406,15 @@ def main() -> None:
             if args.load == "import" and "fimishare" in servers:
                 bundle.write_bytes(orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}))
             import_file = bundle if args.load == "import" else None
+            fimishare_load = "POST" if import_file is None else "import"
             starts: list[tuple[str, str, str, Callable[[], AbstractContextManager[Target]]]] = []
             if "medallion" in servers and size == "mobile":
                 starts.append((f"medallion {version('medallion')}", "memory", "POST", lambda: medallion(scratch)))
             if "fimishare" in servers:
-                starts.append((f"fimishare {version('fimishare')}", "SQLite", args.load,
+                starts.append((f"fimishare {version('fimishare')}", "SQLite", fimishare_load,
                                lambda: fimishare(scratch, None, import_file, len(objects))))
                 if args.postgres_url:
-                    starts.append((f"fimishare {version('fimishare')}", "PostgreSQL", args.load, lambda: postgres_fimishare(
+                    starts.append((f"fimishare {version('fimishare')}", "PostgreSQL", fimishare_load, lambda: postgres_fimishare(
                         scratch, args.postgres_url, import_file, len(objects))))
             for server, store, load, start in starts:
                 runs = []

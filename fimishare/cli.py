@@ -348,7 +348,7 @@ def export_bundle(node: Node, recipient: Recipient, *, types=(), all_versions: b
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option("--timeout", default=300, show_default=True, type=click.IntRange(10), help="Seconds a request may take (large bundles) before its worker is restarted.")
 def serve(host: str, port: int, workers: int, timeout: int) -> None:
-    """Run this node's HTTP API (/api/v1) under gunicorn."""
+    """Run this node's HTTP service under gunicorn: the API (/api/v1) and TAXII 2.1 (/taxii2/)."""
     from gunicorn.app.base import BaseApplication
 
     node = _node()  # fails with a clear message when 'fimishare init' has not been run
@@ -379,7 +379,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
 
             return create_app()
 
-    click.echo(f"fimishare API on http://{host}:{port}/api/v1 ({workers} workers)", err=True)
+    click.echo(f"fimishare on http://{host}:{port}: API at /api/v1, TAXII 2.1 at /taxii2/ ({workers} workers)", err=True)
     _Server().run()
 
 

@@ -94,6 +94,8 @@ class Node:
 
     def readable_ids(self, principal: Principal, ids) -> set[str]:
         """Which of these ids ``principal`` may read, judged on the newest stored version."""
+        if not ids:
+            return set()
         policy = self.policy()
         newest = self.store.latest_versions(ids)
         return {object_id for object_id, version in newest.items() if policy.may_read(principal, holding(version))}

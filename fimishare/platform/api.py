@@ -174,7 +174,7 @@ def post_objects():
         data,
         Provenance(source_org=g.principal.org_id, entry_path="api", submitted_by=g.principal.user_id),
         source="api",
-        visible=_visible_to_caller,
+        visible=_readable,
     )
     body = {
         "stored": report.stored,
@@ -198,10 +198,6 @@ def post_objects():
 
 def _readable(object_ids) -> set[str]:
     return _node().readable_ids(g.principal, object_ids)
-
-
-def _visible_to_caller(object_id: str) -> bool:
-    return object_id in _readable([object_id])
 
 
 @api.get("/lookup")

@@ -44,7 +44,8 @@ _MAX_OBSERVABLE_LENGTH = 2048
 # Told after each stored batch: objects done so far in this input, objects in it.
 Progress = Callable[[int, int], None]
 # Whether the submitter may read the object the store holds under an id.
-Visible = Callable[[str], bool]
+# Of these ids, the ones the submitter may read.
+Visible = Callable[[set[str]], set[str]]
 
 
 @dataclass
@@ -155,6 +156,7 @@ class IngestPipeline:
         `posted_to` is the collection the items were posted into (TAXII)."""
         in_input = {item["id"]: item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
         resolver = _Resolver(in_input, self.store)
+        resolver.prefetch(ref for item in items if isinstance(item, dict) for _, ref in _references(item))
         report = IngestReport()
         seen: dict[tuple[str, int], tuple[str, int]] = {}  # key -> (content hash, position) of its first occurrence
         pending: list[tuple[ObjectOutcome, Version]] = []
@@ -183,8 +185,10 @@ class IngestPipeline:
     ) -> None:
         self._warn_dangling(pending, resolver, visible)
         results = self.store.write([version for _, version in pending], provenance, posted_to=posted_to)
+        unchanged = {version.id for (_, version), result in zip(pending, results) if result == store_objects.UNCHANGED}
+        hidden = unchanged - visible(unchanged) if unchanged and visible is not None else set()
         for (outcome, version), result in zip(pending, results):
-            if result == store_objects.UNCHANGED and visible is not None and not visible(version.id):
+            if result == store_objects.UNCHANGED and version.id in hidden:
                 result = STORED  # "already here" would answer "have you seen this?" for what they may not read
             outcome.status = REJECTED if result == store_objects.CONFLICT else result
             if result == store_objects.CONFLICT:
@@ -224,7 +228,8 @@ class IngestPipeline:
     def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: "_Resolver", visible: Visible | None) -> None:
         known = resolver.known({ref for _, version in pending for _, ref in version.references})
         if visible is not None:
-            known = {ref for ref in known if ref in resolver.in_input or visible(ref)}
+            in_input = {ref for ref in known if ref in resolver.in_input}
+            known = in_input | visible(known - in_input)
         for outcome, version in pending:
             for path, ref in version.references:
                 if ref not in known:
@@ -343,6 +348,13 @@ class _Resolver:
         if object_id not in self.from_store:
             self.from_store[object_id] = self.store.latest([object_id]).get(object_id)
         return self.from_store[object_id]
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Look up at once what the input refers to outside itself (one query per few hundred ids, not one per id)."""
+        wanted = {i for i in ids if i not in self.in_input and i not in self.from_store}
+        if wanted:
+            found = self.store.latest(wanted)
+            self.from_store.update({i: found.get(i) for i in wanted})
 
     def known(self, ids: set[str]) -> set[str]:
         known = {i for i in ids if i in self.in_input or self.from_store.get(i) is not None or tlp_of((i,)) is not None}

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from fimishare.sharing.access import Readable, is_reference
 from fimishare.sharing.markings import is_exercise_marking
 from fimishare.store import timeline
-from fimishare.store.database import WRITE
+from fimishare.store.database import WRITE, refresh_statistics
 from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions
 
 EVERY_PARTNER = "*"
@@ -241,6 +241,7 @@ class Collections:
         ]
         for start in range(0, len(entries), 5000):
             connection.execute(insert(collection_entries), entries[start : start + 5000])
+        refresh_statistics(connection, collection_entries.name)
 
     def grant(self, collection_id: str, grant: Grant) -> None:
         with self.engine.begin() as connection:

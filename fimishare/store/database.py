@@ -50,6 +50,16 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def refresh_statistics(connection: Connection, table: str) -> None:
+    """Keep SQLite's planner statistics for `table` current. Without them it walks a whole
+    collection in date_added order rather than use the index that finds the few rows a
+    filter asks for. Sampled (analysis_limit), so it costs a few milliseconds at any size;
+    PostgreSQL keeps its own (autovacuum)."""
+    if is_sqlite(connection):
+        connection.exec_driver_sql("PRAGMA analysis_limit=400")
+        connection.exec_driver_sql(f"ANALYZE {table}")
+
+
 def is_sqlite(engine_or_connection: Engine | Connection) -> bool:
     return engine_or_connection.dialect.name == "sqlite"
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
 from fimishare.store import timeline
 from fimishare.store.collections import CollectionFilter, entry_row, exercise_markings, load_filters, readable_by
-from fimishare.store.database import WRITE
+from fimishare.store.database import WRITE, refresh_statistics
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables
 
 STORED = "stored"
@@ -163,6 +163,7 @@ class ObjectStore:
             entries = self._entries(connection, versions, outcomes, added, holding, posted_to)
             if entries:
                 _bulk_insert(connection, collection_entries, _ENTRY_COLUMNS, entries)
+                refresh_statistics(connection, collection_entries.name)
         self._class_ids.update(new_class_ids)  # only once committed: a rolled-back id would not exist
         return outcomes
 

@@ -8,12 +8,10 @@ not read is nowhere in an answer, not even in its counts.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import orjson
 from flask import g, request
 from medallion.backends.base import Backend
-from medallion.common import create_resource, generate_status, generate_status_details, get_custom_headers
+from medallion.common import create_resource, generate_status, generate_status_details
 from medallion.exceptions import ProcessingError
 
 from fimishare.node import Node
@@ -159,7 +157,10 @@ class StoreBackend(Backend):
 
     def _envelope(self, name: str, items: list, page: list[tuple[Entry, object]], more: bool):
         resource = create_resource(name, items, more, next_token(page[-1][0].date_added_us) if more else None)
-        headers = get_custom_headers({"objects": [{"date_added": to_timestamp(entry.date_added_us)} for entry, _ in page]})
+        headers = {}
+        if page:  # in date_added order
+            headers["X-TAXII-Date-Added-First"] = to_timestamp(page[0][0].date_added_us)
+            headers["X-TAXII-Date-Added-Last"] = to_timestamp(page[-1][0].date_added_us)
         return resource, headers
 
     def _page(self, api_root: str, collection_id: str, query: TaxiiFilter, limit: int) -> tuple[list[tuple[Entry, object]], bool]:
@@ -211,7 +212,7 @@ class StoreBackend(Backend):
             [item for i, item in enumerate(items) if i not in refused],
             Provenance(principal.org_id, "taxii", principal.user_id),
             source=f"TAXII {api_root}/{collection_id}",
-            visible=self._visible_to(principal),
+            visible=lambda ids: self.node.readable_ids(principal, ids),
             posted_to=collection_id,
         )
         timestamp = to_timestamp(int(request_time.timestamp() * 1_000_000))
@@ -247,9 +248,6 @@ class StoreBackend(Backend):
             if isinstance(item, dict) and not policy.exercise_marked(item) and not is_reference(item.get("type"), item.get("object_marking_refs") or ()):
                 refused[i] = "this API root is for exercises: objects must carry an exercise marking"
         return refused
-
-    def _visible_to(self, principal: Principal) -> Callable[[str], bool]:
-        return lambda object_id: object_id in self.node.readable_ids(principal, [object_id])
 
     def get_status(self, api_root, status_id):
         return status.load(self.node.engine, api_root, g.taxii_account.org_id, status_id)
