@@ -7,11 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
+from live_server import DATABASE_KINDS, database, free_port, node_cli, serving
 from stix_factory import bundle, indicator, relationship, sdo
 
 from fimishare.cli import main
@@ -64,87 +60,21 @@ class Server:
 # --------------------------------------------------------------------------- the server
 
 
-def _database(kind: str, tmp_path):
-    """A fresh database URL and a function that drops it (the pattern of conftest's database_url)."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}", lambda: None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = os.environ.get("FIMISHARE_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("FIMISHARE_TEST_POSTGRES_URL is not set: under CI the PostgreSQL tests must run")
-        pytest.skip("no PostgreSQL: set FIMISHARE_TEST_POSTGRES_URL or run the suite with 'make test'")
-    admin_url = make_url(url)
-    name = f"fimishare_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
 def server(request, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp(f"api-{request.param}")
-    database_url, drop = _database(request.param, tmp_path)
+    database_url, drop = database(request.param, tmp_path)
     env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": database_url}
-    runner = CliRunner()
-
-    def cli(*args: str) -> None:
-        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-
-    cli("init", "--org-name", "EEAS")
-    cli("orgs", "add", "JP-NISC")
-    cli("users", "add", "analyst1", "--org", "EEAS", "--role", "analyst", "--password", PASSWORD)
-    cli("users", "add", "viewer1", "--org", "EEAS", "--role", "viewer", "--password", PASSWORD)
-    cli("users", "add", "jp-sync", "--org", "JP-NISC", "--role", "sync", "--password", SYNC_KEY)
-
-    port = _free_port()
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fimishare.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env={**os.environ, **env, "FIMISHARE_MAX_BUNDLE_BYTES": str(MAX_BUNDLE_BYTES)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"fimishare serve exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"fimishare serve did not answer within 30 s:\n{log_path.read_text()}")
-            time.sleep(0.05)
-        yield Server(base, str(log_path))
+        cli = node_cli(env)
+        cli("init", "--org-name", "EEAS")
+        cli("orgs", "add", "JP-NISC")
+        cli("users", "add", "analyst1", "--org", "EEAS", "--role", "analyst", "--password", PASSWORD)
+        cli("users", "add", "viewer1", "--org", "EEAS", "--role", "viewer", "--password", PASSWORD)
+        cli("users", "add", "jp-sync", "--org", "JP-NISC", "--role", "sync", "--password", SYNC_KEY)
+        with serving({**env, "FIMISHARE_MAX_BUNDLE_BYTES": str(MAX_BUNDLE_BYTES)}, tmp_path) as base:
+            yield Server(base, str(tmp_path / "serve.log"))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         drop()
 
 
@@ -332,7 +262,7 @@ def test_exercise_context_does_not_see_real_data(server):
 
 def test_serve_refuses_an_uninitialised_store(tmp_path):
     env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}"}
-    result = CliRunner().invoke(main, ["serve", "--port", str(_free_port())], env=env)
+    result = CliRunner().invoke(main, ["serve", "--port", str(free_port())], env=env)
     assert result.exit_code == 1
     assert "run 'fimishare init' first" in result.output
 

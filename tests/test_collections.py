@@ -181,3 +181,18 @@ def test_the_exercise_collection_takes_exercise_data_and_reference_objects_only(
     assert real["id"] not in exercise
     later = node.collections.add("exercise", title="again", filter=CollectionFilter(exercise=True))
     assert set(ids_in(node, later.id)) >= {scenario["id"], marking["id"]} and real["id"] not in ids_in(node, later.id)
+
+
+def test_exercise_data_that_came_before_its_marking_definition_joins_when_the_definition_comes(node):
+    from fimishare.sharing.markings import fimishare_marking_definition
+
+    marking = fimishare_marking_definition("Exercise KIZUNA-27", exercise="KIZUNA-27")
+    scenario = sdo("campaign", object_marking_refs=[marking["id"]])
+    assert node.pipeline.ingest_objects([scenario], provenance(node)).ok
+    cid = collection(node, "exercise", "joint-exercise").id
+    assert scenario["id"] not in ids_in(node, cid)
+    newest_before = max(e.date_added_us for e in node.collections.entries(cid, EVERYTHING))
+    assert node.pipeline.ingest_objects([marking], provenance(node)).ok
+    joined = {e.object_id: e.date_added_us for e in node.collections.entries(cid, EVERYTHING)}
+    # A reader who paged the collection before must still find it: it comes with a new date_added.
+    assert joined[scenario["id"]] > newest_before

@@ -9,9 +9,9 @@ one application (and one database engine) per worker process.
 from __future__ import annotations
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Request, Response
 from flask.json.provider import JSONProvider
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from fimishare.config import Settings
 from fimishare.node import Node
@@ -38,9 +38,17 @@ class OrjsonProvider(JSONProvider):
         return orjson.loads(s)
 
 
+class JsonNamingRequest(Request):
+    def on_json_loading_failed(self, e: ValueError | None):
+        if e is None:
+            return super().on_json_loading_failed(e)
+        raise BadRequest(f"the body is not valid JSON: {e}") from e
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.request_class = JsonNamingRequest
     app.json = OrjsonProvider(app)
     # Werkzeug refuses larger bodies with 413 before they are read (also chunked ones).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_bundle_bytes

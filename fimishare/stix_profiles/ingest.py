@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import multiprocessing
 import os
 import re
@@ -27,6 +28,8 @@ from fimishare.store import objects as store_objects
 from fimishare.store.database import make_engine
 from fimishare.store.objects import ObjectStore, Provenance, Version
 from fimishare.store.timeline import from_timestamp
+
+log = logging.getLogger(__name__)
 
 STORED = store_objects.STORED
 UNCHANGED = store_objects.UNCHANGED
@@ -185,11 +188,17 @@ class IngestPipeline:
     ) -> None:
         self._warn_dangling(pending, resolver, visible)
         results = self.store.write([version for _, version in pending], provenance, posted_to=posted_to)
-        unchanged = {version.id for (_, version), result in zip(pending, results) if result == store_objects.UNCHANGED}
-        hidden = unchanged - visible(unchanged) if unchanged and visible is not None else set()
+        held = {version.id for (_, version), result in zip(pending, results) if result != store_objects.STORED}
+        hidden = held - visible(held) if held and visible is not None else set()
         for (outcome, version), result in zip(pending, results):
-            if result == store_objects.UNCHANGED and version.id in hidden:
-                result = STORED  # "already here" would answer "have you seen this?" for what they may not read
+            if version.id in hidden:
+                # "Already here", or "here with other content", would answer "have you seen
+                # this?" about what the submitter may not read: both are answered as for an
+                # object no one has. A conflicting copy is then not kept, as for anyone.
+                if result == store_objects.CONFLICT:
+                    log.warning("%s posted a version of %s that conflicts with one it may not read; not stored",
+                                provenance.source_org, version.id)
+                result = STORED
             outcome.status = REJECTED if result == store_objects.CONFLICT else result
             if result == store_objects.CONFLICT:
                 outcome.problems.append(

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import and_, delete, exists, insert, or_, select
+from sqlalchemy import Text, and_, cast, delete, exists, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import Readable, is_reference
 from fimishare.sharing.markings import is_exercise_marking
 from fimishare.store import timeline
-from fimishare.store.database import WRITE, refresh_statistics
+from fimishare.store.database import WRITE, insert_rows, refresh_statistics
 from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions
 
 EVERY_PARTNER = "*"
@@ -145,8 +145,35 @@ def exercise_markings(connection: Connection, also: Iterable[dict] = ()) -> froz
     return frozenset(d["id"] for d in definitions if is_exercise_marking(d))
 
 
+ENTRY_COLUMNS = ("collection_id", "version_added_us", "date_added_us", "object_id", "type", "spec_version", "modified_us",
+                 "access_class")
+
+
+def fill(connection: Connection, collection_id: str, wanted: CollectionFilter, *, marked_with: Set[str] = frozenset()) -> None:
+    """Add the stored versions ``wanted`` matches to the collection, in the caller's writing
+    transaction (which holds the store's timeline).
+
+    A new collection takes them with their own date_added. With ``marked_with``, only
+    versions carrying one of those markings are looked at, and as they join a collection
+    its readers may already have paged past, they get new date_added values.
+    """
+    v = object_versions
+    exercise = exercise_markings(connection) if wanted.exercise else frozenset()
+    query = select(v.c.date_added_us, v.c.id, v.c.type, v.c.spec_version, v.c.modified_us, v.c.access_class, v.c.profiles,
+                   v.c.tlp, v.c.marking_refs)
+    if marked_with:
+        query = query.where(or_(*(cast(v.c.marking_refs, Text).contains(f'"{mark}"') for mark in sorted(marked_with))))
+    rows = [r for r in connection.execute(query) if wanted.matches(r.type, r.profiles.split(), r.tlp, r.marking_refs, exercise)]
+    dates = timeline.allocate(connection, timeline.STORE_TIMELINE, len(rows)) if marked_with else [r.date_added_us for r in rows]
+    entries = [(collection_id, r.date_added_us, date, r.id, r.type, r.spec_version, r.modified_us, r.access_class)
+               for r, date in zip(rows, dates)]
+    for start in range(0, len(entries), 5000):
+        insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries[start : start + 5000])
+    refresh_statistics(connection, collection_entries.name)
+
+
 def entry_row(collection_id: str, version, version_added_us: int, date_added_us: int, access_class: int) -> tuple:
-    """A collection_entries row (columns as in ObjectStore's _ENTRY_COLUMNS) for a Version."""
+    """A collection_entries row (ENTRY_COLUMNS) for a Version."""
     return (collection_id, version_added_us, date_added_us, version.obj["id"], version.obj["type"], version.spec_version,
             version.modified_us, access_class)
 
@@ -222,26 +249,8 @@ class Collections:
             ))
             for grant in grants:
                 self._grant(connection, collection_id, grant)
-            self._fill(connection, collection_id, filter)
+            fill(connection, collection_id, filter)
         return Collection(collection_id, api_root, alias, title.strip(), description, filter, writable, grants)
-
-    def _fill(self, connection: Connection, collection_id: str, wanted: CollectionFilter) -> None:
-        v = object_versions
-        exercise = exercise_markings(connection) if wanted.exercise else frozenset()
-        rows = connection.execute(select(
-            v.c.date_added_us, v.c.id, v.c.type, v.c.spec_version, v.c.modified_us, v.c.access_class, v.c.profiles,
-            v.c.tlp, v.c.marking_refs,
-        ))
-        entries = [
-            {"collection_id": collection_id, "version_added_us": r.date_added_us, "date_added_us": r.date_added_us,
-             "object_id": r.id, "type": r.type, "spec_version": r.spec_version, "modified_us": r.modified_us,
-             "access_class": r.access_class}
-            for r in rows
-            if wanted.matches(r.type, r.profiles.split(), r.tlp, r.marking_refs, exercise)
-        ]
-        for start in range(0, len(entries), 5000):
-            connection.execute(insert(collection_entries), entries[start : start + 5000])
-        refresh_statistics(connection, collection_entries.name)
 
     def grant(self, collection_id: str, grant: Grant) -> None:
         with self.engine.begin() as connection:

@@ -50,6 +50,17 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def insert_rows(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> int:
+    """executemany straight to the driver, with bound parameters (SQLAlchemy's per-row
+    processing cost more than the database's own insert); rows whose key is already
+    there are skipped. Returns how many were inserted."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+    )
+    return connection.exec_driver_sql(statement, rows).rowcount
+
+
 def refresh_statistics(connection: Connection, table: str) -> None:
     """Keep SQLite's planner statistics for `table` current. Without them it walks a whole
     collection in date_added order rather than use the index that finds the few rows a

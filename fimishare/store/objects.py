@@ -10,8 +10,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
 from fimishare.store import timeline
-from fimishare.store.collections import CollectionFilter, entry_row, exercise_markings, load_filters, readable_by
-from fimishare.store.database import WRITE, refresh_statistics
+from fimishare.store.collections import (
+    ENTRY_COLUMNS,
+    CollectionFilter,
+    entry_row,
+    exercise_markings,
+    fill,
+    load_filters,
+    readable_by,
+)
+from fimishare.sharing.markings import is_exercise_marking
+from fimishare.store.database import WRITE, insert_rows, refresh_statistics
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables
 
 STORED = "stored"
@@ -22,18 +31,7 @@ _VERSION_COLUMNS = (
     "id", "type", "spec_version", "modified_us", "created", "modified", "revoked", "created_by_ref", "marking_refs",
     "tlp", "source_org", "submitted_by", "entry_path", "date_added_us", "content_hash", "json", "access_class", "profiles",
 )
-_ENTRY_COLUMNS = ("collection_id", "version_added_us", "date_added_us", "object_id", "type", "spec_version", "modified_us", "access_class")
 
-
-def _bulk_insert(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> int:
-    """executemany straight to the driver, with bound parameters (SQLAlchemy's per-row
-    processing cost more than the database's own insert); rows whose key is already
-    there are skipped. Returns how many were inserted."""
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    statement = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
-    )
-    return connection.exec_driver_sql(statement, rows).rowcount
 
 
 def _version_rows(versions: list[Version], added: list[int], provenance: Provenance, classes: list[int]) -> list[tuple]:
@@ -137,7 +135,7 @@ class ObjectStore:
             # Insert first and ask only when something was already there: on a first import
             # (the common case) that saves a query per batch.
             rows = _version_rows(versions, added, provenance, class_ids)
-            inserted = _bulk_insert(connection, object_versions, _VERSION_COLUMNS, rows)
+            inserted = insert_rows(connection, object_versions, _VERSION_COLUMNS, rows)
             # Per version: the date_added and access class of the version the store holds.
             holding = list(zip(added, class_ids))
             if inserted == len(versions):
@@ -159,11 +157,12 @@ class ObjectStore:
                 for kind, value in version.observables
             ]
             if observable_rows:
-                _bulk_insert(connection, observables, ("version_added_us", "kind", "value"), observable_rows)
+                insert_rows(connection, observables, ("version_added_us", "kind", "value"), observable_rows)
             entries = self._entries(connection, versions, outcomes, added, holding, posted_to)
             if entries:
-                _bulk_insert(connection, collection_entries, _ENTRY_COLUMNS, entries)
+                insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries)
                 refresh_statistics(connection, collection_entries.name)
+            self._add_newly_marked_exercise_data(connection, versions, outcomes)
         self._class_ids.update(new_class_ids)  # only once committed: a rolled-back id would not exist
         return outcomes
 
@@ -186,12 +185,23 @@ class ObjectStore:
                 rows.append(entry_row(posted_to, version, held_added_us, date_added_us, access_class))
         return rows
 
+    @staticmethod
+    def _add_newly_marked_exercise_data(connection, versions, outcomes) -> None:
+        """Objects may arrive before the exercise marking-definition they carry: when it comes,
+        exercise collections take them, with new date_added values so that readers see them."""
+        marks = {v.id for v, outcome in zip(versions, outcomes)
+                 if outcome == STORED and v.obj["type"] == "marking-definition" and is_exercise_marking(v.obj)}
+        if marks:
+            for collection_id, wanted in load_filters(connection).items():
+                if wanted.exercise:
+                    fill(connection, collection_id, wanted, marked_with=marks)
+
     def _class_id_list(self, connection: Connection, classes: list[AccessClass]) -> tuple[list[int], dict[AccessClass, int]]:
         """The id of each class (stored now if new) and the ids not in the cache before."""
         missing = {access.key: access for access in classes if access not in self._class_ids}
         found: dict[AccessClass, int] = {}
         if missing:
-            _bulk_insert(
+            insert_rows(
                 connection,
                 access_classes,
                 ("key", "object_marking_refs", "source_org", "submitted_by", "created_by_ref", "reference", "granular"),

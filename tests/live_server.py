@@ -1,0 +1,111 @@
+"""`fimishare serve` (gunicorn) on loopback for the HTTP tests, over a fresh database of each kind.
+
+    url, drop = database("postgresql", tmp_path)     # a new database (or SQLite file) and its cleanup
+    cli = node_cli(env)                              # runs `fimishare ...` in this process against the node
+    with serving(env, tmp_path) as base:             # "http://127.0.0.1:PORT", once /api/v1/health answers
+        ...
+
+Used by test_api.py and test_taxii_server.py; each of them starts one server per database
+kind for its module.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fimishare.cli import main
+
+DATABASE_KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def database(kind: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    """A fresh database URL and a function that drops it (the pattern of conftest's database_url)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}", lambda: None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get("FIMISHARE_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("FIMISHARE_TEST_POSTGRES_URL is not set: under CI the PostgreSQL tests must run")
+        pytest.skip("no PostgreSQL: set FIMISHARE_TEST_POSTGRES_URL or run the suite with 'make test'")
+    admin_url = make_url(url)
+    name = f"fimishare_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def node_cli(env: dict[str, str]) -> Callable[..., str]:
+    """``cli("users", "add", ...)`` runs the command line against the node; returns its output, fails the test on error."""
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return cli
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], log_dir: Path, *, workers: int = 2, timeout: float = 30) -> Iterator[str]:
+    """`fimishare serve` on a free loopback port with ``env`` added to this process's environment;
+    yields the base URL once /api/v1/health answers, and stops the server afterwards."""
+    port = free_port()
+    log_path = log_dir / "serve.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fimishare.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"fimishare serve exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"fimishare serve did not answer within {timeout:.0f} s:\n{log_path.read_text()}")
+            time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
