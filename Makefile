@@ -31,6 +31,7 @@ test: install
 
 bench: install
 	bash tests/services/run.sh $(BIN)/python bench/ingest.py
+	bash tests/services/run.sh $(BIN)/python bench/taxii.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -4,8 +4,7 @@ OASIS reference server, memory backend), the same client workload against both.
     .venv/bin/python bench/taxii.py [--servers medallion,fimishare] [--sizes mobile,corpus]
                                     [--repeat 3] [--load post|import] [--postgres-url URL]
 
-`make bench` runs bench/ingest.py only; run this one by hand, or inside
-`bash tests/services/run.sh` to get a PostgreSQL.
+`make bench` runs it after bench/ingest.py, with a PostgreSQL that tests/services/run.sh starts.
 
 Each run starts a fresh server with an empty collection and, as one client:
 1. POST: sends the objects as TAXII envelopes of --chunk objects (202 and a status whose

@@ -30,7 +30,6 @@ class Node:
         self.collections = Collections(self.engine)
         self._policy: tuple[tuple, SharingPolicy] | None = None
         self._classes: dict[int, AccessClass] = {}
-        self._granular: frozenset[int] = frozenset()
         self._readable: dict[tuple, Readable] = {}
 
     def migrate(self) -> None:
@@ -47,6 +46,11 @@ class Node:
             self.store, max_bytes=self.settings.max_bundle_bytes, max_objects=self.settings.max_bundle_objects
         )
 
+    @cached_property
+    def node_org(self) -> str:
+        """This node's organisation id (set once, by init)."""
+        return self.directory.node_organisation().id
+
     def policy(self) -> SharingPolicy:
         """The sharing policy as of now: it knows every marking-definition the store holds."""
         return self._current()[1]
@@ -58,7 +62,7 @@ class Node:
             definitions = {md["id"]: md for md in tlp_marking_definitions()}
             definitions.update({v.obj["id"]: v.obj for v in self.store.iter_versions(types=["marking-definition"])})
             policy = SharingPolicy(
-                node_org=self.directory.node_organisation().id,
+                node_org=self.node_org,
                 classification_levels=self.settings.classification_levels,
                 marking_definitions=definitions,
             )
@@ -75,22 +79,17 @@ class Node:
             self._load_classes(epoch)
             up_to = max(self._classes, default=0)
             only = frozenset(i for i, access in self._classes.items() if policy.may_read_class(principal, access))
+            granular = frozenset(i for i in only if self._classes[i].granular)
             if len(self._readable) > 10_000:
                 self._readable.clear()
-            self._readable[key] = Readable(up_to, None if len(only) == len(self._classes) else only)
+            self._readable[key] = Readable(up_to, None if len(only) == len(self._classes) else only, granular)
         return self._readable[key]
 
-
-    def granular_classes(self) -> frozenset[int]:
-        """Access classes of objects with granular markings: those are viewed one by one."""
-        self._load_classes(self._current()[0])
-        return self._granular
 
     def _load_classes(self, epoch: tuple) -> None:
         known = max(self._classes, default=0)
         if epoch[1] is not None and epoch[1] > known:
             self._classes.update(self.store.access_classes(known))
-            self._granular = frozenset(i for i, access in self._classes.items() if access.granular)
 
     def readable_ids(self, principal: Principal, ids) -> set[str]:
         """Which of these ids ``principal`` may read, judged on the newest stored version."""

@@ -75,6 +75,7 @@ class Readable:
 
     up_to: int
     only: frozenset[int] | None = None
+    granular: frozenset[int] = frozenset()  # readable classes whose objects carry granular markings
 
     def __contains__(self, class_id: int) -> bool:
         return class_id <= self.up_to and (self.only is None or class_id in self.only)

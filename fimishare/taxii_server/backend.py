@@ -53,7 +53,7 @@ class StoreBackend(Backend):
         """The collection with the caller's (can_read, can_write), if the caller may use it at all."""
         cache = g.setdefault("taxii_collections", {})
         if api_root not in cache:
-            node_org = self._node_org()
+            node_org = self.node.node_org
             account = g.taxii_account
             cache[api_root] = {}
             for collection in self.node.collections.list(api_root):
@@ -61,11 +61,6 @@ class StoreBackend(Backend):
                 if can_read or can_write:
                     cache[api_root][collection.id] = (collection, can_read, can_write)
         return cache[api_root].get(collection_id)
-
-    def _node_org(self) -> str:
-        if "taxii_node_org" not in g:
-            g.taxii_node_org = self.node.directory.node_organisation().id
-        return g.taxii_node_org
 
     def _policy(self) -> SharingPolicy:
         if "taxii_policy" not in g:
@@ -172,7 +167,6 @@ class StoreBackend(Backend):
         """
         principal = self._principal(api_root)
         readable = self.node.readable_classes(principal)
-        granular = self.node.granular_classes()
         page: list[tuple[Entry, object]] = []
         after = query.after_us
         while True:
@@ -182,7 +176,7 @@ class StoreBackend(Backend):
                 spec_versions=query.spec_versions, versions=query.versions, limit=wanted,
             )
             for entry in rows:
-                item = self._view(principal, entry) if entry.access_class in granular else orjson.Fragment(entry.json)
+                item = self._view(principal, entry) if entry.access_class in readable.granular else orjson.Fragment(entry.json)
                 if item is not None:
                     page.append((entry, item))
             if len(rows) < wanted or len(page) > limit:
@@ -262,7 +256,7 @@ class StoreBackend(Backend):
         if not entries:
             raise ProcessingError(f"Object '{object_id}' not found", 404)
         if principal.role not in DELETING_ROLES or (
-            principal.org_id != self._node_org() and any(entry.source_org != principal.org_id for entry in entries)
+            principal.org_id != self.node.node_org and any(entry.source_org != principal.org_id for entry in entries)
         ):
             raise ProcessingError("a partner may delete only versions its own organisation added", 403)
         self.node.collections.remove(collection_id, [(entry.object_id, entry.modified_us) for entry in entries])
