@@ -23,7 +23,9 @@ def make_engine(database_url: str) -> Engine:
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True)
+    # Reads here are index-driven pages (TAXII, the API): starting parallel workers costs
+    # more than they save (a 1,000-object page took 23 ms with them, 15 ms without).
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c max_parallel_workers_per_gather=0"})
 
 
 def _configure_sqlite(engine: Engine) -> None:
