@@ -196,3 +196,20 @@ def test_exercise_data_that_came_before_its_marking_definition_joins_when_the_de
     joined = {e.object_id: e.date_added_us for e in node.collections.entries(cid, EVERYTHING)}
     # A reader who paged the collection before must still find it: it comes with a new date_added.
     assert joined[scenario["id"]] > newest_before
+
+
+def test_the_last_version_follows_late_older_versions_and_removals(node):
+    oid = "malware--2b3c4d5e-6f70-4a81-92a3-b4c5d6e7f809"
+    v1, v2, v3 = (sdo("malware", id=oid, modified=f"2024-11-0{d}T09:00:00.000Z") for d in (1, 2, 3))
+    cid = collection(node, "cyber", "partners").id
+
+    def last():
+        return [e.modified for e in node.collections.entries(cid, EVERYTHING, ids=[oid])]
+
+    assert node.pipeline.ingest_objects([v2], provenance(node)).ok
+    assert node.pipeline.ingest_objects([v1], provenance(node)).ok  # an older version arriving later
+    assert last() == [v2["modified"]]
+    assert node.pipeline.ingest_objects([v3], provenance(node)).ok
+    assert last() == [v3["modified"]]
+    node.collections.remove(cid, [(oid, from_timestamp(v3["modified"]))])
+    assert last() == [v2["modified"]]

@@ -14,16 +14,17 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import Text, and_, cast, delete, exists, insert, or_, select
+from sqlalchemy import Text, and_, cast, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import Readable, is_reference
 from fimishare.sharing.markings import is_exercise_marking
 from fimishare.store import timeline
 from fimishare.store.database import WRITE, insert_rows, refresh_statistics
-from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions
+from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions, timelines
 
 EVERY_PARTNER = "*"
+LAYOUT_TIMELINE = "collections"
 TLP_NAMES = ("clear", "green", "amber", "amber+strict", "red")
 DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 _CHUNK = 500
@@ -169,7 +170,32 @@ def fill(connection: Connection, collection_id: str, wanted: CollectionFilter, *
                for r, date in zip(rows, dates)]
     for start in range(0, len(entries), 5000):
         insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries[start : start + 5000])
+    mark_superseded(connection, {collection_id: {r.id for r in rows}})
     refresh_statistics(connection, collection_entries.name)
+
+
+def mark_superseded(connection: Connection, touched: dict[str, set[str]]) -> None:
+    """Set `superseded` on the entries of these objects (collection id -> object ids) whose
+    collection holds a newer version. Only objects with several versions in the store can
+    have one, and those are few: the rest are left alone."""
+    ids = sorted(set().union(*touched.values())) if touched else []
+    versioned: set[str] = set()
+    v = object_versions
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        versioned.update(connection.execute(
+            select(v.c.id).where(v.c.id.in_(chunk)).group_by(v.c.id).having(func.count() > 1)
+        ).scalars())
+    if not versioned:
+        return
+    e, newer = collection_entries, collection_entries.alias("newer")
+    has_newer = exists().where(newer.c.collection_id == e.c.collection_id, newer.c.object_id == e.c.object_id,
+                               newer.c.modified_us > e.c.modified_us)
+    for collection_id, object_ids in touched.items():
+        wanted = sorted(object_ids & versioned)
+        for start in range(0, len(wanted), _CHUNK):
+            connection.execute(update(e).where(e.c.collection_id == collection_id, e.c.object_id.in_(wanted[start : start + _CHUNK]))
+                               .values(superseded=has_newer))
 
 
 def entry_row(collection_id: str, version, version_added_us: int, date_added_us: int, access_class: int) -> tuple:
@@ -199,6 +225,34 @@ class VersionSelector:
 class Collections:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._layout: tuple[int, list[ApiRoot], list[Collection]] | None = None
+
+    @staticmethod
+    def _changed(connection: Connection) -> None:
+        """Every change to roots, collections or grants moves this clock: readers then reload."""
+        timeline.allocate(connection, LAYOUT_TIMELINE, 1)
+
+    def _current(self) -> tuple[list[ApiRoot], list[Collection]]:
+        """Roots and collections (with their grants), read again only after a change:
+        every TAXII request needs them, and they change rarely."""
+        with self.engine.connect() as connection:
+            version = connection.execute(select(timelines.c.last_added_us).where(timelines.c.name == LAYOUT_TIMELINE)).scalar()
+            if self._layout is None or self._layout[0] != version:
+                rows = connection.execute(select(api_roots).order_by(api_roots.c.created_at_us, api_roots.c.name)).all()
+                roots = [ApiRoot(r.name, r.title, r.description, r.max_content_length, r.exercise) for r in rows]
+                grants: dict[str, list[Grant]] = {}
+                for g in connection.execute(select(collection_grants).order_by(collection_grants.c.org_id)):
+                    grants.setdefault(g.collection_id, []).append(Grant(g.org_id, g.can_read, g.can_write))
+                rows = connection.execute(
+                    select(collections).order_by(collections.c.api_root, collections.c.created_at_us, collections.c.id)
+                ).all()
+                found = [
+                    Collection(r.id, r.api_root, r.alias, r.title, r.description, CollectionFilter.from_json(r.filter),
+                               r.writable, tuple(grants.get(r.id, ())))
+                    for r in rows
+                ]
+                self._layout = (version, roots, found)
+        return self._layout[1], self._layout[2]
 
     # -- API roots -----------------------------------------------------------
 
@@ -215,12 +269,11 @@ class Collections:
                 name=name, title=title, description=description, max_content_length=max_content_length,
                 exercise=exercise, created_at_us=time.time_ns() // 1000,
             ))
+            self._changed(connection)
         return ApiRoot(name, title, description, max_content_length, exercise)
 
     def roots(self) -> list[ApiRoot]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(select(api_roots).order_by(api_roots.c.created_at_us, api_roots.c.name)).all()
-        return [ApiRoot(r.name, r.title, r.description, r.max_content_length, r.exercise) for r in rows]
+        return self._current()[0]
 
     def root(self, name: str) -> ApiRoot | None:
         return next((root for root in self.roots() if root.name == name), None)
@@ -250,6 +303,7 @@ class Collections:
             for grant in grants:
                 self._grant(connection, collection_id, grant)
             fill(connection, collection_id, filter)
+            self._changed(connection)
         return Collection(collection_id, api_root, alias, title.strip(), description, filter, writable, grants)
 
     def grant(self, collection_id: str, grant: Grant) -> None:
@@ -257,6 +311,7 @@ class Collections:
             if not connection.execute(select(collections.c.id).where(collections.c.id == collection_id)).first():
                 raise CollectionError(f"no collection {collection_id!r} (see 'fimishare collections list')")
             self._grant(connection, collection_id, grant)
+            self._changed(connection)
 
     @staticmethod
     def _grant(connection: Connection, collection_id: str, grant: Grant) -> None:
@@ -269,19 +324,7 @@ class Collections:
             ))
 
     def list(self, api_root: str | None = None) -> list[Collection]:
-        query = select(collections).order_by(collections.c.api_root, collections.c.created_at_us, collections.c.id)
-        if api_root is not None:
-            query = query.where(collections.c.api_root == api_root)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-            grants: dict[str, list[Grant]] = {}
-            for g in connection.execute(select(collection_grants).order_by(collection_grants.c.org_id)):
-                grants.setdefault(g.collection_id, []).append(Grant(g.org_id, g.can_read, g.can_write))
-        return [
-            Collection(r.id, r.api_root, r.alias, r.title, r.description, CollectionFilter.from_json(r.filter), r.writable,
-                       tuple(grants.get(r.id, ())))
-            for r in rows
-        ]
+        return [c for c in self._current()[1] if api_root is None or c.api_root == api_root]
 
     def get(self, api_root: str, collection_id: str) -> Collection | None:
         return next((c for c in self.list(api_root) if c.id == collection_id), None)
@@ -348,7 +391,8 @@ class Collections:
                 *self._visible(other, readable, spec_versions)]
         choices = []
         if versions.last:
-            choices.append(~exists().where(*same, other.c.modified_us > e.c.modified_us))
+            newest = e.c.superseded == false()
+            choices.append(or_(newest, ~exists().where(*same, other.c.modified_us > e.c.modified_us)))
         if versions.first:
             choices.append(~exists().where(*same, other.c.modified_us < e.c.modified_us))
         if versions.at:
@@ -360,11 +404,11 @@ class Collections:
         removed = 0
         keys = list(keys)
         with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
-            for start in range(0, len(keys), _CHUNK):
-                for object_id, modified_us in keys[start : start + _CHUNK]:
-                    removed += connection.execute(delete(collection_entries).where(
-                        collection_entries.c.collection_id == collection_id,
-                        collection_entries.c.object_id == object_id,
-                        collection_entries.c.modified_us == modified_us,
-                    )).rowcount
+            for object_id, modified_us in keys:
+                removed += connection.execute(delete(collection_entries).where(
+                    collection_entries.c.collection_id == collection_id,
+                    collection_entries.c.object_id == object_id,
+                    collection_entries.c.modified_us == modified_us,
+                )).rowcount
+            mark_superseded(connection, {collection_id: {object_id for object_id, _ in keys}})
         return removed

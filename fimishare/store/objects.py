@@ -17,6 +17,7 @@ from fimishare.store.collections import (
     exercise_markings,
     fill,
     load_filters,
+    mark_superseded,
     readable_by,
 )
 from fimishare.sharing.markings import is_exercise_marking
@@ -161,6 +162,10 @@ class ObjectStore:
             entries = self._entries(connection, versions, outcomes, added, holding, posted_to)
             if entries:
                 insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries)
+                touched: dict[str, set[str]] = {}
+                for entry in entries:
+                    touched.setdefault(entry[0], set()).add(entry[3])
+                mark_superseded(connection, touched)
                 refresh_statistics(connection, collection_entries.name)
             self._add_newly_marked_exercise_data(connection, versions, outcomes)
         self._class_ids.update(new_class_ids)  # only once committed: a rolled-back id would not exist

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -125,8 +126,10 @@ observables = Table(
     sqlite_with_rowid=False,
 )
 
-# Strictly increasing date_added clocks ("store": the store and its collections). The row is locked for the whole writing transaction, so the
-# order of date_added is the order of commits and paging by added_after never skips.
+# Strictly increasing clocks: "store" gives date_added in the store and its collections;
+# "collections" moves whenever roots, collections or grants change. A clock's row is locked
+# for the whole writing transaction, so the order of date_added is the order of commits
+# and paging by added_after never skips.
 timelines = Table(
     "timelines",
     metadata,
@@ -189,6 +192,9 @@ collection_entries = Table(
     Column("spec_version", String(8), nullable=False),
     Column("modified_us", BigInteger, nullable=False),
     Column("access_class", BigKey, nullable=False),
+    # A newer version of the object is in the collection: "last" need not look further
+    # unless the reader may not read that newer version.
+    Column("superseded", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("collection_id", "date_added_us"),
     Index(None, "collection_id", "object_id", "modified_us"),
     Index(None, "collection_id", "type", "date_added_us"),
