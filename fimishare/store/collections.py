@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import Text, and_, cast, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy import Text, and_, cast, delete, exists, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import Readable, is_reference
@@ -170,32 +170,7 @@ def fill(connection: Connection, collection_id: str, wanted: CollectionFilter, *
                for r, date in zip(rows, dates)]
     for start in range(0, len(entries), 5000):
         insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries[start : start + 5000])
-    mark_superseded(connection, {collection_id: {r.id for r in rows}})
     refresh_statistics(connection, collection_entries.name)
-
-
-def mark_superseded(connection: Connection, touched: dict[str, set[str]]) -> None:
-    """Set `superseded` on the entries of these objects (collection id -> object ids) whose
-    collection holds a newer version. Only objects with several versions in the store can
-    have one, and those are few: the rest are left alone."""
-    ids = sorted(set().union(*touched.values())) if touched else []
-    versioned: set[str] = set()
-    v = object_versions
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        versioned.update(connection.execute(
-            select(v.c.id).where(v.c.id.in_(chunk)).group_by(v.c.id).having(func.count() > 1)
-        ).scalars())
-    if not versioned:
-        return
-    e, newer = collection_entries, collection_entries.alias("newer")
-    has_newer = exists().where(newer.c.collection_id == e.c.collection_id, newer.c.object_id == e.c.object_id,
-                               newer.c.modified_us > e.c.modified_us)
-    for collection_id, object_ids in touched.items():
-        wanted = sorted(object_ids & versioned)
-        for start in range(0, len(wanted), _CHUNK):
-            connection.execute(update(e).where(e.c.collection_id == collection_id, e.c.object_id.in_(wanted[start : start + _CHUNK]))
-                               .values(superseded=has_newer))
 
 
 def entry_row(collection_id: str, version, version_added_us: int, date_added_us: int, access_class: int) -> tuple:
@@ -391,8 +366,7 @@ class Collections:
                 *self._visible(other, readable, spec_versions)]
         choices = []
         if versions.last:
-            newest = e.c.superseded == false()
-            choices.append(or_(newest, ~exists().where(*same, other.c.modified_us > e.c.modified_us)))
+            choices.append(~exists().where(*same, other.c.modified_us > e.c.modified_us))
         if versions.first:
             choices.append(~exists().where(*same, other.c.modified_us < e.c.modified_us))
         if versions.at:
@@ -410,5 +384,4 @@ class Collections:
                     collection_entries.c.object_id == object_id,
                     collection_entries.c.modified_us == modified_us,
                 )).rowcount
-            mark_superseded(connection, {collection_id: {object_id for object_id, _ in keys}})
         return removed

@@ -63,6 +63,20 @@ def insert_rows(connection: Connection, table, columns: tuple[str, ...], rows: l
     return connection.exec_driver_sql(statement, rows).rowcount
 
 
+def copy_rows(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows known to be new, in bulk: PostgreSQL's COPY (several times faster than an
+    INSERT per row), an executemany on SQLite."""
+    if not rows:
+        return
+    if is_sqlite(connection):
+        insert_rows(connection, table, columns, rows)
+        return
+    with connection.connection.dbapi_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
 def refresh_statistics(connection: Connection, table: str) -> None:
     """Keep SQLite's planner statistics for `table` current. Without them it walks a whole
     collection in date_added order rather than use the index that finds the few rows a

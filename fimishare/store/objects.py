@@ -17,11 +17,10 @@ from fimishare.store.collections import (
     exercise_markings,
     fill,
     load_filters,
-    mark_superseded,
     readable_by,
 )
 from fimishare.sharing.markings import is_exercise_marking
-from fimishare.store.database import WRITE, insert_rows, refresh_statistics
+from fimishare.store.database import WRITE, copy_rows, insert_rows, refresh_statistics
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables
 
 STORED = "stored"
@@ -157,38 +156,37 @@ class ObjectStore:
                 if outcome == STORED
                 for kind, value in version.observables
             ]
-            if observable_rows:
-                insert_rows(connection, observables, ("version_added_us", "kind", "value"), observable_rows)
-            entries = self._entries(connection, versions, outcomes, added, holding, posted_to)
-            if entries:
-                insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries)
-                touched: dict[str, set[str]] = {}
-                for entry in entries:
-                    touched.setdefault(entry[0], set()).add(entry[3])
-                mark_superseded(connection, touched)
+            # Rows of versions stored just now cannot be there already.
+            copy_rows(connection, observables, ("version_added_us", "kind", "value"), list(dict.fromkeys(observable_rows)))
+            new_entries, reposted = self._entries(connection, versions, outcomes, added, holding, posted_to)
+            copy_rows(connection, collection_entries, ENTRY_COLUMNS, new_entries)
+            if reposted:
+                insert_rows(connection, collection_entries, ENTRY_COLUMNS, reposted)
+            if new_entries or reposted:
                 refresh_statistics(connection, collection_entries.name)
             self._add_newly_marked_exercise_data(connection, versions, outcomes)
         self._class_ids.update(new_class_ids)  # only once committed: a rolled-back id would not exist
         return outcomes
 
-    def _entries(self, connection, versions, outcomes, added, holding, posted_to) -> list[tuple]:
+    def _entries(self, connection, versions, outcomes, added, holding, posted_to) -> tuple[list[tuple], list[tuple]]:
+        """Collection entries: (those of versions stored now, those of versions the store held)."""
         filters: dict[str, CollectionFilter] = load_filters(connection)
         exercise = frozenset()
         if any(wanted.exercise for wanted in filters.values()):
             exercise = exercise_markings(connection, (v.obj for v, outcome in zip(versions, outcomes) if outcome == STORED))
-        rows = []
+        new, reposted = [], []
         for version, outcome, date_added_us, (held_added_us, access_class) in zip(versions, outcomes, added, holding):
-            if outcome == CONFLICT:
-                continue
             if outcome == STORED:
-                for collection_id, wanted in filters.items():
-                    if wanted.matches(version.obj["type"], version.profiles, version.tlp, version.marking_refs, exercise):
-                        rows.append(entry_row(collection_id, version, held_added_us, held_added_us, access_class))
-            if posted_to is not None:
-                # An unchanged version is new to the collection: it gets the date_added this
-                # batch reserved for it, so that partners paging the collection see it.
-                rows.append(entry_row(posted_to, version, held_added_us, date_added_us, access_class))
-        return rows
+                joined = {collection_id for collection_id, wanted in filters.items()
+                          if wanted.matches(version.obj["type"], version.profiles, version.tlp, version.marking_refs, exercise)}
+                if posted_to is not None:
+                    joined.add(posted_to)
+                new += [entry_row(collection_id, version, held_added_us, held_added_us, access_class) for collection_id in joined]
+            elif outcome == UNCHANGED and posted_to is not None:
+                # An unchanged version may be new to the collection: it gets the date_added
+                # this batch reserved for it, so that partners paging the collection see it.
+                reposted.append(entry_row(posted_to, version, held_added_us, date_added_us, access_class))
+        return new, reposted
 
     @staticmethod
     def _add_newly_marked_exercise_data(connection, versions, outcomes) -> None:

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    false,
 )
 
 metadata = MetaData(
@@ -192,9 +191,6 @@ collection_entries = Table(
     Column("spec_version", String(8), nullable=False),
     Column("modified_us", BigInteger, nullable=False),
     Column("access_class", BigKey, nullable=False),
-    # A newer version of the object is in the collection: "last" need not look further
-    # unless the reader may not read that newer version.
-    Column("superseded", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("collection_id", "date_added_us"),
     Index(None, "collection_id", "object_id", "modified_us"),
     Index(None, "collection_id", "type", "date_added_us"),

@@ -49,18 +49,14 @@ class StoreBackend(Backend):
             roots = g.taxii_roots = {root.name: root for root in self.node.collections.roots()}
         return roots.get(name)
 
-    def _collection(self, api_root: str, collection_id: str) -> tuple[Collection, bool, bool] | None:
-        """The collection with the caller's (can_read, can_write), if the caller may use it at all."""
+    def _usable(self, api_root: str) -> dict[str, tuple[Collection, bool, bool]]:
+        """The root's collections the caller may read or write, by id, with (can_read, can_write)."""
         cache = g.setdefault("taxii_collections", {})
         if api_root not in cache:
-            node_org = self.node.node_org
             account = g.taxii_account
-            cache[api_root] = {}
-            for collection in self.node.collections.list(api_root):
-                can_read, can_write = collection.rights(account.org_id, account.role, node_org)
-                if can_read or can_write:
-                    cache[api_root][collection.id] = (collection, can_read, can_write)
-        return cache[api_root].get(collection_id)
+            rights = ((c, *c.rights(account.org_id, account.role, self.node.node_org)) for c in self.node.collections.list(api_root))
+            cache[api_root] = {c.id: (c, can_read, can_write) for c, can_read, can_write in rights if can_read or can_write}
+        return cache[api_root]
 
     def _policy(self) -> SharingPolicy:
         if "taxii_policy" not in g:
@@ -95,12 +91,11 @@ class StoreBackend(Backend):
         }
 
     def get_collections(self, api_root):
-        self._collection(api_root, "")  # fills the request's cache
-        found = [self._collection_resource(*entry) for entry in g.taxii_collections[api_root].values()]
+        found = [self._collection_resource(*entry) for entry in self._usable(api_root).values()]
         return {"collections": found} if found else {}
 
     def get_collection(self, api_root, collection_id):
-        entry = self._collection(api_root, collection_id)
+        entry = self._usable(api_root).get(collection_id)
         return self._collection_resource(*entry) if entry else None
 
     @staticmethod

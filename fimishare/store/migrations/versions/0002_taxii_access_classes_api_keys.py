@@ -93,7 +93,6 @@ def upgrade() -> None:
     sa.Column('spec_version', sa.String(length=8), nullable=False),
     sa.Column('modified_us', sa.BigInteger(), nullable=False),
     sa.Column('access_class', BigKey, nullable=False),
-    sa.Column('superseded', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.ForeignKeyConstraint(['collection_id'], ['collections.id'], name=op.f('fk_collection_entries_collection_id_collections'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_added_us'], ['object_versions.date_added_us'], name=op.f('fk_collection_entries_version_added_us_object_versions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('collection_id', 'version_added_us', name=op.f('pk_collection_entries')),
