@@ -250,9 +250,6 @@ class Collections:
     def roots(self) -> list[ApiRoot]:
         return self._current()[0]
 
-    def root(self, name: str) -> ApiRoot | None:
-        return next((root for root in self.roots() if root.name == name), None)
-
     # -- collections ---------------------------------------------------------
 
     def add(self, api_root: str, *, title: str, alias: str | None = None, description: str | None = None,
@@ -300,9 +297,6 @@ class Collections:
 
     def list(self, api_root: str | None = None) -> list[Collection]:
         return [c for c in self._current()[1] if api_root is None or c.api_root == api_root]
-
-    def get(self, api_root: str, collection_id: str) -> Collection | None:
-        return next((c for c in self.list(api_root) if c.id == collection_id), None)
 
     def find(self, id_or_alias: str) -> Collection:
         """A collection by id, alias, or root/alias."""

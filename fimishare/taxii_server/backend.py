@@ -32,7 +32,7 @@ DELETING_ROLES = frozenset({"admin", "analyst", "sync"})
 
 
 class StoreBackend(Backend):
-    def __init__(self, node: Node, **_medallion_config):
+    def __init__(self, node: Node):
         self.node = node
 
     # -- who asks, cached for the request -------------------------------------
