@@ -67,8 +67,10 @@ class Node:
                 marking_definitions=definitions,
             )
             self._readable.clear()
-            self._policy = (epoch, policy)
-        self._policy = (epoch, self._policy[1])
+        else:
+            policy = self._policy[1]
+        # The epoch also moves with new access classes, which need no new policy.
+        self._policy = (epoch, policy)
         return self._policy
 
     def readable_classes(self, principal: Principal) -> Readable:
@@ -84,7 +86,6 @@ class Node:
                 self._readable.clear()
             self._readable[key] = Readable(up_to, None if len(only) == len(self._classes) else only, granular)
         return self._readable[key]
-
 
     def _load_classes(self, epoch: tuple) -> None:
         known = max(self._classes, default=0)

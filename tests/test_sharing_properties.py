@@ -15,7 +15,7 @@ from stix2validator import ValidationOptions, validate_instance
 
 from fimishare.sharing import Holding, Principal, Recipient, SharingPolicy
 from fimishare.sharing import markings as mk
-from fimishare.sharing.access import holding_class
+from fimishare.sharing.access import access_class_of
 
 NODE = "identity--10000000-0000-4000-8000-000000000000"
 ORGS = [NODE] + [f"identity--10000000-0000-4000-8000-00000000000{i}" for i in range(1, 5)]
@@ -278,7 +278,7 @@ def test_the_access_class_decides_as_the_object_does(scenario, person, role, cle
     obj, defs = build(otype, obj_specs, granular, creator)
     policy = SharingPolicy(NODE, LEVELS, defs)
     holding = Holding(obj, source, submitter)
-    access = holding_class(holding)
+    access = access_class_of(obj, source, submitter)
     principal = Principal(person[0], person[1], role, clearance, exercise)
     recipient = Recipient(recipient_org, clearance, exercise)
     read = policy.view(principal, holding)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import orjson
 
 from . import markings as mk
-from .principals import Holding
 
 # Objects an exercise context needs from real data (see docs/sharing-policy.md, "Exercise").
 REFERENCE_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
@@ -64,10 +63,6 @@ def access_class_of(obj: dict, source_org: str, submitted_by: str | None) -> Acc
     )
 
 
-def holding_class(holding: Holding) -> AccessClass:
-    return access_class_of(holding.obj, holding.source_org, holding.submitted_by)
-
-
 @dataclass(frozen=True, slots=True)
 class Readable:
     """The access classes a reader may read: of the classes with id up to ``up_to`` (those
@@ -76,6 +71,3 @@ class Readable:
     up_to: int
     only: frozenset[int] | None = None
     granular: frozenset[int] = frozenset()  # readable classes whose objects carry granular markings
-
-    def __contains__(self, class_id: int) -> bool:
-        return class_id <= self.up_to and (self.only is None or class_id in self.only)

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
+from fimishare.sharing.markings import is_exercise_marking
 from fimishare.store import timeline
 from fimishare.store.collections import (
     ENTRY_COLUMNS,
@@ -19,7 +20,6 @@ from fimishare.store.collections import (
     load_filters,
     readable_by,
 )
-from fimishare.sharing.markings import is_exercise_marking
 from fimishare.store.database import WRITE, copy_rows, insert_rows, refresh_statistics
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables
 
