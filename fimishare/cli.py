@@ -12,8 +12,12 @@ import orjson
 
 from fimishare.config import Settings
 from fimishare.node import Node, NotInitialised, holding
+from fimishare.search import SearchUnavailable
+from fimishare.search.indexer import Indexer
+from fimishare.search.query import FILTERS, INTERVALS, MAX_SIZE, SORTS, QueryError, SearchQuery, parse_filters
 from fimishare.sharing.markings import tlp_marking_definitions
 from fimishare.sharing.policy import Recipient
+from fimishare.sharing.principals import Principal
 from fimishare.stix_profiles import profiles
 from fimishare.stix_profiles.ingest import IngestReport, expand_paths
 from fimishare.store.accounts import AccountError, organisation_identity
@@ -342,6 +346,124 @@ def export_bundle(node: Node, recipient: Recipient, *, types=(), all_versions: b
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": released}
 
 
+def _searcher(node: Node, account: str | None, exercise: bool):
+    """(engine, readable classes) for searching as ``account``, or as this node's organisation."""
+    try:
+        if account:
+            principal = node.directory.account(account).principal(exercise)
+        else:
+            org = node.directory.node_organisation()
+            principal = Principal(org.id, org.id, "admin", org.clearance, exercise)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    return node.search, node.readable_classes(principal)
+
+
+_AS_OPTION = click.option("--as", "account", help="Search as this account, seeing what it may read (default: this node's organisation).")
+_EXERCISE_OPTION = click.option("--exercise", is_flag=True, help="In an exercise context: exercise data only.")
+
+
+@main.command()
+@click.argument("text", required=False, default="")
+@click.option("-f", "--filter", "filters", multiple=True, metavar="NAME=VALUE",
+              help=f"Narrow the hits (repeatable; one name twice means either value). Names: {', '.join(FILTERS)}.")
+@click.option("--since", help="Only objects dated at or after this STIX timestamp.")
+@click.option("--until", help="Only objects dated at or before this STIX timestamp.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="Date: newest first.")
+@click.option("--size", default=20, show_default=True, type=click.IntRange(0, MAX_SIZE), help="Hits per page.")
+@click.option("--after", help="The 'next' token of the previous page.")
+@click.option("--interval", type=click.Choice(INTERVALS), default="month", show_default=True, help="Date histogram buckets.")
+@_AS_OPTION
+@_EXERCISE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: total, hits, facets, histogram and next.")
+def search(text, filters, since, until, sort, size, after, interval, account, exercise, as_json) -> None:
+    """Search reports, indicators and everything else the index holds, in English or Japanese."""
+    node = _node()
+    engine, readable = _searcher(node, account, exercise)
+    try:
+        query = SearchQuery(text, parse_filters(filters), since, until, sort, size, after, interval)
+        result = engine.search(query, readable)
+    except (QueryError, SearchUnavailable) as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(orjson.dumps(result.to_json()).decode())
+        return
+    click.echo(f"{result.total} hits")
+    for hit in result.hits:
+        click.echo(f"{hit.id}\t{hit.type}\t{hit.date[:10]}\t{hit.tlp or '-'}\t{hit.name or ''}")
+        for name, fragments in hit.highlights.items():
+            for fragment in fragments:
+                click.echo(f"    {name}: {fragment}")
+    for name, counts in result.facets.items():
+        click.echo(f"{name}: " + ", ".join(f"{value} ({count})" for value, count in counts.items()))
+    if result.next:
+        click.echo(f"next page: --after {result.next}")
+
+
+@main.command()
+@click.argument("values", nargs=-1)
+@click.option("--from", "source", type=click.File("r"), help="Read values from this file, one per line ('-': standard input).")
+@_AS_OPTION
+@_EXERCISE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: the results and their totals.")
+def lookup(values, source, account, exercise, as_json) -> None:
+    """Have we, or a partner, seen these domains, URLs, addresses, accounts or hashes? Defanged values are fine."""
+    wanted = list(values) + ([line.strip() for line in source if line.strip()] if source else [])
+    if not wanted:
+        raise click.UsageError("give one or more values, or --from FILE")
+    node = _node()
+    engine, readable = _searcher(node, account, exercise)
+    try:
+        results = engine.lookup(wanted, readable)
+    except (QueryError, SearchUnavailable) as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        seen = sum(1 for result in results if result.ids)
+        click.echo(orjson.dumps({"results": [r.to_json() for r in results], "total": len(results), "seen": seen}).decode())
+        return
+    for result in results:
+        if result.kind is None:
+            click.echo(f"{result.value}\tnot an observable value")
+        else:
+            click.echo(f"{result.value}\t{result.kind}:{result.normalised}\t{', '.join(result.ids) or 'not seen'}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Index what the outbox holds now, then stop.")
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05), help="Seconds between looks at the outbox.")
+def worker(once: bool, interval: float) -> None:
+    """Feed the search index from the store's outbox (until stopped, or --once)."""
+    import signal
+    import threading
+
+    node = _node()
+    indexer = Indexer(node, node.search)
+    if once:
+        try:
+            click.echo(f"indexed {indexer.drain()} objects into the {node.search.name} index", err=True)
+        except SearchUnavailable as error:
+            raise click.ClickException(f"{error}; the outbox keeps its {indexer.outbox.size()} versions") from None
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"feeding the {node.search.name} index from the outbox", err=True)
+    indexer.run(stop, interval)
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild the search index from the store."""
+    node = _node()
+    indexer = Indexer(node, node.search)
+    try:
+        count = indexer.reindex()
+        indexer.drain()
+    except SearchUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"indexed {count} objects into the {node.search.name} index", err=True)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless a proxy needs otherwise).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
@@ -380,7 +502,19 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
             return create_app()
 
     click.echo(f"fimishare on http://{host}:{port}: API at /api/v1, TAXII 2.1 at /taxii2/ ({workers} workers)", err=True)
-    _Server().run()
+    # The embedded search index lives beside the store: serve feeds it. With Elasticsearch,
+    # `fimishare worker` runs as a service of its own (docker-compose.yml).
+    indexing = None
+    if not node.settings.elasticsearch_url:
+        import subprocess
+
+        indexing = subprocess.Popen([sys.executable, "-m", "fimishare.cli", "worker"])
+    try:
+        _Server().run()
+    finally:
+        if indexing is not None:
+            indexing.terminate()
+            indexing.wait(30)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ class Settings:
     home: Path
     database_url: str
     elasticsearch_url: str | None
+    elasticsearch_index: str = "fimishare"
     classification_levels: tuple[str, ...] = DEFAULT_CLASSIFICATION_LEVELS
     max_bundle_bytes: int = 256 * 1024 * 1024
     max_bundle_objects: int = 1_000_000
@@ -28,6 +29,7 @@ class Settings:
             home=home,
             database_url=database_url,
             elasticsearch_url=env.get("FIMISHARE_ELASTICSEARCH_URL") or None,
+            elasticsearch_index=env.get("FIMISHARE_ELASTICSEARCH_INDEX") or "fimishare",
             classification_levels=tuple(l.strip() for l in levels.split(",") if l.strip()) if levels else DEFAULT_CLASSIFICATION_LEVELS,
             max_bundle_bytes=int(env.get("FIMISHARE_MAX_BUNDLE_BYTES", 256 * 1024 * 1024)),
             max_bundle_objects=int(env.get("FIMISHARE_MAX_BUNDLE_OBJECTS", 1_000_000)),

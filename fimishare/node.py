@@ -87,6 +87,18 @@ class Node:
             self._readable[key] = Readable(up_to, None if len(only) == len(self._classes) else only, granular)
         return self._readable[key]
 
+    def access_classes(self) -> dict[int, AccessClass]:
+        """Every access class the store holds, by id."""
+        self._load_classes(self.store.policy_epoch())
+        return self._classes
+
+    @cached_property
+    def search(self):
+        """The search engine (Elasticsearch or embedded) this node's settings name."""
+        from fimishare.search import open_engine
+
+        return open_engine(self.settings)
+
     def _load_classes(self, epoch: tuple) -> None:
         known = max(self._classes, default=0)
         if epoch[1] is not None and epoch[1] > known:

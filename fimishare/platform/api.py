@@ -15,7 +15,6 @@ from werkzeug.exceptions import BadRequest, Forbidden, NotFound, RequestEntityTo
 from fimishare.node import Node, holding
 from fimishare.platform import error_response, node_of
 from fimishare.sharing.policy import SharingPolicy
-from fimishare.sharing.principals import Principal
 from fimishare.stix_profiles import observables
 from fimishare.store.objects import Provenance, StoredVersion
 from fimishare.store.timeline import from_timestamp
@@ -79,13 +78,7 @@ def require_account():
     if account is None:
         return _unauthorised("wrong account name or password")
     g.account = account
-    g.principal = Principal(
-        user_id=account.identity_id,
-        org_id=account.org_id,
-        role=account.role,
-        clearance=account.clearance,
-        exercise=_flag("exercise"),
-    )
+    g.principal = account.principal(exercise=_flag("exercise"))
     return None
 
 

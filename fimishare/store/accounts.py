@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
+from fimishare.sharing.principals import Principal
 from fimishare.store.passwords import hash_secret, verify_secret
 from fimishare.store.schema import ROLES, accounts, api_keys, organisations
 
@@ -45,6 +46,9 @@ class Account:
     org_id: str
     role: str
     clearance: str | None
+
+    def principal(self, exercise: bool = False) -> Principal:
+        return Principal(self.identity_id, self.org_id, self.role, self.clearance, exercise=exercise)
 
 
 def organisation_identity(org: Organisation, created: str) -> dict:

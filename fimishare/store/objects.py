@@ -21,7 +21,7 @@ from fimishare.store.collections import (
     readable_by,
 )
 from fimishare.store.database import WRITE, copy_rows, insert_rows, refresh_statistics
-from fimishare.store.schema import access_classes, collection_entries, object_versions, observables
+from fimishare.store.schema import access_classes, collection_entries, object_versions, observables, search_outbox
 
 STORED = "stored"
 UNCHANGED = "unchanged"
@@ -105,6 +105,8 @@ class StoredVersion:
     submitted_by: str | None
     entry_path: str
     date_added_us: int
+    access_class: int = 0
+    profiles: tuple[str, ...] = ()
 
     @property
     def date_added(self) -> str:
@@ -158,6 +160,8 @@ class ObjectStore:
             ]
             # Rows of versions stored just now cannot be there already.
             copy_rows(connection, observables, ("version_added_us", "kind", "value"), list(dict.fromkeys(observable_rows)))
+            copy_rows(connection, search_outbox, ("version_added_us",),
+                      [(date_added_us,) for date_added_us, outcome in zip(added, outcomes) if outcome == STORED])
             new_entries, reposted = self._entries(connection, versions, outcomes, added, holding, posted_to)
             copy_rows(connection, collection_entries, ENTRY_COLUMNS, new_entries)
             if reposted:
@@ -229,7 +233,8 @@ class ObjectStore:
                     v.c.id.in_(unique[start : start + _CHUNK])
                 )
             )
-            held.update({(row.id, row.modified_us): (row.content_hash, row.date_added_us, row.access_class) for row in rows})
+            held.update({(row.id, row.modified_us): (row.content_hash, row.date_added_us, row.access_class,
+                                tuple(row.profiles.split())) for row in rows})
         return held
 
     # -- reading -------------------------------------------------------------
@@ -288,7 +293,7 @@ class ObjectStore:
 
     def _select(self, connection, *, ids=None, types=None, all_versions=False, after=None, limit=None, by_modified=False, readable=None):
         v = object_versions
-        query = select(v.c.json, v.c.source_org, v.c.submitted_by, v.c.entry_path, v.c.date_added_us)
+        query = select(v.c.json, v.c.source_org, v.c.submitted_by, v.c.entry_path, v.c.date_added_us, v.c.access_class, v.c.profiles)
         conditions = []
         if ids is not None:
             conditions.append(v.c.id.in_(ids))
@@ -307,7 +312,8 @@ class ObjectStore:
         if limit:
             query = query.limit(limit)
         for row in connection.execute(query):
-            yield StoredVersion(orjson.loads(row.json), row.source_org, row.submitted_by, row.entry_path, row.date_added_us)
+            yield StoredVersion(orjson.loads(row.json), row.source_org, row.submitted_by, row.entry_path, row.date_added_us, row.access_class,
+                                tuple(row.profiles.split()))
 
     def access_classes(self, after_id: int = 0) -> dict[int, AccessClass]:
         """The access classes stored with an id above ``after_id``."""

@@ -207,3 +207,11 @@ taxii_statuses = Table(
     Column("resource", JSON, nullable=False),
     Column("created_at_us", BigInteger, nullable=False),
 )
+
+# Versions the search index has not taken yet, written in the same transaction as the
+# versions themselves: a search engine that is down loses nothing, it catches up.
+search_outbox = Table(
+    "search_outbox",
+    metadata,
+    Column("version_added_us", BigInteger, ForeignKey("object_versions.date_added_us", ondelete="CASCADE"), primary_key=True),
+)

@@ -40,8 +40,7 @@ class StoreBackend(Backend):
     def _principal(self, api_root: str) -> Principal:
         account = g.taxii_account
         root = self._root(api_root)
-        return Principal(account.identity_id, account.org_id, account.role, account.clearance,
-                         exercise=bool(root and root.exercise))
+        return account.principal(exercise=bool(root and root.exercise))
 
     def _root(self, name: str):
         roots = g.get("taxii_roots")
