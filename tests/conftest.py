@@ -25,6 +25,17 @@ def _postgres_admin_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> str:
+    """A real search node (make test starts one); skipped with a reason when absent, but never under CI."""
+    url = os.environ.get("FIMISHARE_TEST_ELASTICSEARCH_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("FIMISHARE_TEST_ELASTICSEARCH_URL is not set: under CI the search tests must run (make test starts a node)")
+        pytest.skip("no search node: set FIMISHARE_TEST_ELASTICSEARCH_URL or run the suite with 'make test'")
+    return url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     """An empty database of each kind the store supports: every store test runs on both."""

@@ -82,7 +82,7 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
         "actors": sorted({a for other in kin if other.obj.get("type") in ACTOR_TYPES for a in _actor_names(other.obj)}),
         "labels": sorted({label for label in obj.get("labels") or () if isinstance(label, str)}),
         "lang": _languages(obj, " ".join(filter(None, (name, description, content)))),
-        "area": sorted({p.removesuffix("-incident") for p in version.profiles}),
+        "area": _cooperation_areas(obj),
         "date": _normalised(created, version.date_added),
         "modified": obj.get("modified"),
         "date_added": version.date_added,
@@ -137,6 +137,13 @@ def _technique_ids(obj: dict) -> Iterable[str]:
 def _actor_names(obj: dict) -> Iterable[str]:
     names = [obj.get("name"), *(obj.get("aliases") or ())]
     return (n for n in names if isinstance(n, str) and n)
+
+
+def _cooperation_areas(obj: dict) -> list[str]:
+    """Areas of the EU-Japan partnership the object concerns (fimishare's FIMI and cyber extensions)."""
+    extensions = obj.get("extensions") if isinstance(obj.get("extensions"), dict) else {}
+    return sorted({area for ext in extensions.values() if isinstance(ext, dict)
+                   for area in ext.get("cooperation_areas") or () if isinstance(area, str)})
 
 
 def _languages(obj: dict, text: str) -> list[str]:

@@ -278,10 +278,13 @@ class ElasticsearchEngine:
 
 
 def _match(word: str) -> dict:
-    """One query word: English stems (or CJK bigrams) in the text, trigrams in observable values."""
+    """One query word: English stems (or CJK bigrams) in the text, or trigrams of an observable value."""
     fields = ["name.cjk^3", "description.cjk^2", "content.cjk"] if has_cjk(word) else ["name^3", "description^2", "content"]
-    return {"multi_match": {"query": word, "fields": [*fields, "observable_values.ngram"], "operator": "and",
-                            "zero_terms_query": "all"}}
+    # A stop word alone analyses to nothing: it then narrows nothing, rather than matching nothing.
+    either = [{"multi_match": {"query": word, "fields": fields, "operator": "and", "zero_terms_query": "all"}}]
+    if len(word) >= 3:  # shorter words have no trigrams
+        either.append({"match": {"observable_values.ngram": {"query": word, "operator": "and"}}})
+    return {"bool": {"should": either, "minimum_should_match": 1}}
 
 
 def _access(readable: Readable) -> dict:

@@ -106,7 +106,6 @@ class StoredVersion:
     entry_path: str
     date_added_us: int
     access_class: int = 0
-    profiles: tuple[str, ...] = ()
 
     @property
     def date_added(self) -> str:
@@ -233,8 +232,7 @@ class ObjectStore:
                     v.c.id.in_(unique[start : start + _CHUNK])
                 )
             )
-            held.update({(row.id, row.modified_us): (row.content_hash, row.date_added_us, row.access_class,
-                                tuple(row.profiles.split())) for row in rows})
+            held.update({(row.id, row.modified_us): (row.content_hash, row.date_added_us, row.access_class) for row in rows})
         return held
 
     # -- reading -------------------------------------------------------------
@@ -293,7 +291,7 @@ class ObjectStore:
 
     def _select(self, connection, *, ids=None, types=None, all_versions=False, after=None, limit=None, by_modified=False, readable=None):
         v = object_versions
-        query = select(v.c.json, v.c.source_org, v.c.submitted_by, v.c.entry_path, v.c.date_added_us, v.c.access_class, v.c.profiles)
+        query = select(v.c.json, v.c.source_org, v.c.submitted_by, v.c.entry_path, v.c.date_added_us, v.c.access_class)
         conditions = []
         if ids is not None:
             conditions.append(v.c.id.in_(ids))
@@ -312,8 +310,7 @@ class ObjectStore:
         if limit:
             query = query.limit(limit)
         for row in connection.execute(query):
-            yield StoredVersion(orjson.loads(row.json), row.source_org, row.submitted_by, row.entry_path, row.date_added_us, row.access_class,
-                                tuple(row.profiles.split()))
+            yield StoredVersion(orjson.loads(row.json), row.source_org, row.submitted_by, row.entry_path, row.date_added_us, row.access_class)
 
     def access_classes(self, after_id: int = 0) -> dict[int, AccessClass]:
         """The access classes stored with an id above ``after_id``."""
