@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -52,6 +53,15 @@ class Server:
     def get(self, path: str, user: str | None = "analyst1", **params):
         query = urllib.parse.urlencode(params, doseq=True)
         return self.call("GET", path + (f"?{query}" if query else ""), user=user)
+
+    def indexed(self, path: str, ready, user: str | None = "analyst1", **params):
+        """GET a search path once `fimishare serve`'s indexer has caught up, i.e. ``ready(body)``."""
+        deadline = time.monotonic() + 30
+        while True:
+            status, headers, body = self.get(path, user=user, **params)
+            if status != 200 or ready(body) or time.monotonic() > deadline:
+                return status, headers, body
+            time.sleep(0.1)
 
     def post(self, objects, user: str = "analyst1"):
         return self.call("POST", "/api/v1/objects", user=user, body=objects)
@@ -227,7 +237,8 @@ def test_amber_from_the_node_is_hidden_from_a_partner_and_green_is_not(server):
     assert green["id"] in partner_ids and amber["id"] not in partner_ids
     assert amber["id"] not in _all_ids(server, "jp-sync", type="indicator", limit=1)
 
-    status, _, body = server.get("/api/v1/lookup", user="jp-sync", value=[amber_domain, green_domain])
+    status, _, body = server.indexed("/api/v1/lookup", lambda b: b["results"][1]["ids"], user="jp-sync",
+                                     value=[amber_domain, green_domain])
     assert status == 200
     assert [r["ids"] for r in body["results"]] == [[], [green["id"]]]
 
@@ -241,8 +252,8 @@ def test_amber_from_the_node_is_hidden_from_a_partner_and_green_is_not(server):
 def test_lookup_finds_a_defanged_value(server):
     ind = indicator("[domain-name:value = 'evil.example']")
     assert server.post(bundle(ind))[0] == 200
-    status, _, body = server.get("/api/v1/lookup", user="jp-sync",
-                                 value=["evil[.]example", "hxxps://nothing-here[.]example/x", "not an observable"])
+    status, _, body = server.indexed("/api/v1/lookup", lambda b: ind["id"] in b["results"][0]["ids"], user="jp-sync",
+                                     value=["evil[.]example", "hxxps://nothing-here[.]example/x", "not an observable"])
     assert status == 200
     evil, nothing, unknown = body["results"]
     assert (evil["value"], evil["kind"], evil["normalised"]) == ("evil[.]example", "domain", "evil.example")
@@ -251,6 +262,22 @@ def test_lookup_finds_a_defanged_value(server):
     assert (unknown["kind"], unknown["ids"]) == (None, [])
 
     assert server.get("/api/v1/lookup", user="jp-sync")[0] == 400
+
+
+def test_search_finds_what_the_caller_may_read_once_serve_has_indexed_it(server):
+    word = f"quokka{uuid.uuid4().hex[:8]}"
+    green = sdo("campaign", name=f"Operation {word}", description="a campaign in the open", object_marking_refs=[TLP_GREEN])
+    amber = sdo("campaign", name=f"Operation {word} II", description="a campaign kept close", object_marking_refs=[TLP_AMBER])
+    assert server.post(bundle(green, amber))[0] == 200
+    status, _, body = server.indexed("/api/v1/search", lambda b: b["total"] == 2, q=word)
+    assert status == 200 and {hit["id"] for hit in body["hits"]} == {green["id"], amber["id"]}
+    status, _, body = server.get("/api/v1/search", user="jp-sync", q=word, filter="type=campaign")
+    assert status == 200 and body["total"] == 1 and body["hits"][0]["id"] == green["id"]
+    assert body["facets"]["type"] == {"campaign": 1}
+    assert any("<mark>" in f for f in body["hits"][0]["highlights"]["name"])
+    status, _, body = server.get("/api/v1/search", user="jp-sync", q=word, filter="colour=red")
+    assert status == 400 and "unknown filter 'colour'" in body["error"]
+    assert server.get("/api/v1/search", user=None, q=word)[0] == 401
 
 
 def test_exercise_context_does_not_see_real_data(server):

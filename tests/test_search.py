@@ -285,7 +285,7 @@ def test_lookup_finds_every_object_holding_a_value(searching):
 def marked(searching):
     """One object per cell of the policy table (docs/sharing-policy.md), each with a domain of its own."""
     node = searching.node
-    jp, fr = searching.orgs["JP-NISC"], searching.orgs["FR-VIGINUM"]
+    jp = searching.orgs["JP-NISC"]
     only_jp = fimishare_marking_definition(f"NISC only {uuid.uuid4().hex[:6]}", releasable_to=[jp])
     confidential = fimishare_marking_definition(f"confidential {uuid.uuid4().hex[:6]}", classification="CONFIDENTIAL")
     exercise = fimishare_marking_definition(f"exercise {uuid.uuid4().hex[:6]}", exercise="Blue Harbour 2026")

@@ -14,8 +14,9 @@ from werkzeug.exceptions import BadRequest, Forbidden, NotFound, RequestEntityTo
 
 from fimishare.node import Node, holding
 from fimishare.platform import error_response, node_of
+from fimishare.search import SearchUnavailable
+from fimishare.search.query import QueryError, SearchQuery, parse_filters
 from fimishare.sharing.policy import SharingPolicy
-from fimishare.stix_profiles import observables
 from fimishare.store.objects import Provenance, StoredVersion
 from fimishare.store.timeline import from_timestamp
 
@@ -193,8 +194,25 @@ def _readable(object_ids) -> set[str]:
     return _node().readable_ids(g.principal, object_ids)
 
 
+@api.get("/search")
+def search():
+    """Full text, filters, facets and a date histogram over what the caller may read."""
+    args = request.args
+    try:
+        size = int(args.get("size", 20))
+    except ValueError:
+        raise BadRequest("size must be a whole number") from None
+    try:
+        query = SearchQuery(args.get("q", ""), parse_filters(args.getlist("filter")), args.get("since"), args.get("until"),
+                            args.get("sort", "relevance"), size, args.get("after"), args.get("interval", "month"))
+    except QueryError as error:
+        raise BadRequest(str(error)) from None
+    return _searched(lambda engine, readable: engine.search(query, readable).to_json())
+
+
 @api.get("/lookup")
 def lookup():
+    """Which objects the caller may read hold each value (domains, URLs, addresses, accounts, hashes; defanged is fine)."""
     values = request.args.getlist("value")
     if not values:
         raise BadRequest("give one or more value= parameters")
@@ -202,21 +220,13 @@ def lookup():
         raise BadRequest(f"at most {MAX_LOOKUP_VALUES} values per request")
     if any(len(value) > MAX_LOOKUP_VALUE_LENGTH for value in values):
         raise BadRequest(f"values are at most {MAX_LOOKUP_VALUE_LENGTH} characters long")
-    keys: list[tuple[str, str] | None] = []
-    for value in values:
-        kind = observables.guess_kind(value)
-        keys.append((kind, observables.normalise(kind, value)) if kind else None)
-    store = _node().store
-    found = store.lookup([key for key in keys if key is not None])
-    readable = _readable({object_id for ids in found.values() for object_id in ids})
-    results = []
-    for value, key in zip(values, keys):
-        results.append(
-            {
-                "value": value,
-                "kind": key[0] if key else None,
-                "normalised": key[1] if key else None,
-                "ids": sorted(i for i in found.get(key, ()) if i in readable) if key else [],
-            }
-        )
-    return _json({"results": results})
+    return _searched(lambda engine, readable: {"results": [r.to_json() for r in engine.lookup(values, readable)]})
+
+
+def _searched(ask) -> Response:
+    node = _node()
+    try:
+        return _json(ask(node.search, node.readable_classes(g.principal)))
+    except SearchUnavailable as error:
+        current_app.logger.warning("search unavailable: %s", error)
+        return error_response(503, "search is unavailable for the moment; the store is not affected")

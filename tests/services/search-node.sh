@@ -26,10 +26,11 @@ launch() {
   local cp
   cp=$(classpath)
   mkdir -p "$dir/home"
-  # The runner takes the first free HTTP port from base+1 on; the cluster name is unique
-  # so that two nodes on one machine (the suite's and an outage test's) never join up.
+  # The runner takes the first free HTTP port from base+1 on. The cluster name is one per DIR:
+  # two nodes on one machine (the suite's, an outage test's) never join up, and a resumed
+  # node finds its own cluster's data.
   nohup java -Xms"$heap" -Xmx"$heap" -Djava.io.tmpdir="$dir" -cp "$cp" org.codelibs.opensearch.runner.OpenSearchRunner \
-    -basePath "$dir/home" -numOfNode 1 -baseHttpPort $((port - 1)) -clusterName "fimishare-test-$port-$$" \
+    -basePath "$dir/home" -numOfNode 1 -baseHttpPort $((port - 1)) -clusterName "fimishare-test-$(cksum <<<"$dir" | cut -d' ' -f1)" \
     >"$dir/node.log" 2>&1 &
   echo $! >"$dir/pid"
   for _ in $(seq 1 240); do
