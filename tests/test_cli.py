@@ -2,7 +2,6 @@
 import json
 
 import orjson
-import pytest
 from stix2validator import ValidationOptions, validate_instance
 
 from fimishare.sharing.markings import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED, fimishare_marking_definition

@@ -1,5 +1,4 @@
 """The quick reading of simple patterns gives exactly stix2-patterns' answers."""
-import csv
 import string
 
 import pytest

@@ -7,6 +7,9 @@ import uuid
 import orjson
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from fimishare.cli import main
 from fimishare.config import Settings
@@ -49,6 +52,8 @@ class SearchNode:
             self.cli("users", "add", name, "--org", org, "--role", role, *(["--clearance", clearance] if clearance else []))
         self.node = Node(Settings.from_env(env))
         self.orgs["EEAS"] = self.node.node_org
+        self.only_jp = fimishare_marking_definition("NISC only", releasable_to=[self.orgs["JP-NISC"]])
+        self.ingest([self.only_jp])
 
     def cli(self, *args: str) -> str:
         result = self.runner.invoke(main, list(args), env=self.env, catch_exceptions=False)
@@ -285,8 +290,7 @@ def test_lookup_finds_every_object_holding_a_value(searching):
 def marked(searching):
     """One object per cell of the policy table (docs/sharing-policy.md), each with a domain of its own."""
     node = searching.node
-    jp = searching.orgs["JP-NISC"]
-    only_jp = fimishare_marking_definition(f"NISC only {uuid.uuid4().hex[:6]}", releasable_to=[jp])
+    only_jp = searching.only_jp
     confidential = fimishare_marking_definition(f"confidential {uuid.uuid4().hex[:6]}", classification="CONFIDENTIAL")
     exercise = fimishare_marking_definition(f"exercise {uuid.uuid4().hex[:6]}", exercise="Blue Harbour 2026")
     cells = {
@@ -297,7 +301,7 @@ def marked(searching):
     objects = {name: indicator(f"[domain-name:value = '{name.replace('_', '-')}.marked.example']", name=f"marked {name}",
                                description=f"secretive marked object {name}", object_marking_refs=refs)
                for name, refs in cells.items()}
-    searching.ingest([only_jp, confidential, exercise, *objects.values()])
+    searching.ingest([confidential, exercise, *objects.values()])
     posted = {"jp_red": indicator("[domain-name:value = 'jp-red.marked.example']", name="marked jp_red",
                                   description="secretive marked object jp_red", object_marking_refs=[TLP_RED]),
               "fr_amber": indicator("[domain-name:value = 'fr-amber.marked.example']", name="marked fr_amber",
@@ -408,3 +412,132 @@ def test_cli_search_and_lookup_print_one_json_document(searching, corpus):
     assert text.startswith("1 hits") and corpus["todai"]["id"] in text
     result = searching.runner.invoke(main, ["search", "x", "--filter", "colour=red"], env=searching.env)
     assert result.exit_code == 1 and "unknown filter 'colour'" in result.output
+
+
+# --------------------------------------------------------------------------- both engines, one answer
+
+EN_WORDS = ["election", "narrative", "amplification", "forgery", "ministry", "maritime", "satellite", "phishing", "outlet", "proxy"]
+JA_WORDS = ["選挙", "偽情報", "拡散", "工作", "海洋", "安全保障", "攻撃", "偽装", "報道", "干渉"]
+HOST_SYLLABLES = ["ka", "zu", "mo", "ri", "te", "po", "su", "ne"]
+LABELS = ["election", "defence", "health"]
+AREAS = ["hybrid-fimi", "maritime", "space", "cyber"]
+
+
+def differential_corpus(seed: int = 7, count: int = 300) -> list[dict]:
+    import random
+
+    rng = random.Random(seed)
+    objects = []
+    for n in range(count):
+        day = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:{n % 60:02d}.{n:03d}Z"
+        language = rng.choice(["en", "ja", "both"])
+        english = " ".join(rng.choices(EN_WORDS, k=6))
+        japanese = "".join(rng.choices(JA_WORDS, k=5)) + "。"
+        text = {"en": english, "ja": japanese, "both": f"{english} {japanese}"}[language]
+        marking = [rng.choice([TLP_CLEAR, TLP_GREEN, TLP_GREEN, TLP_AMBER])]
+        labels = {"labels": rng.sample(LABELS, rng.randint(1, 2))} if rng.random() < 0.6 else {}
+        roll = rng.random()
+        if roll < 0.4:
+            host = "".join(rng.choices(HOST_SYLLABLES, k=4)) + rng.choice([".example", ".test"])
+            objects.append(indicator(f"[domain-name:value = '{host}']", name=f"host {n}", description=text, created=day,
+                                     modified=day, object_marking_refs=marking, **labels))
+        else:
+            extension = {FIMI_EXTENSION: {"extension_type": "property-extension", "cooperation_areas": rng.sample(AREAS, rng.randint(1, 2))}}
+            objects.append(sdo("campaign", name=f"campaign {n}", description=text, created=day, modified=day,
+                               object_marking_refs=marking, extensions=extension, **labels))
+    return objects
+
+
+DIFFERENTIAL_QUERIES = [
+    {}, {"text": "election"}, {"text": "narratives"}, {"text": "phishing maritime"}, {"text": "選挙"}, {"text": "偽情報"},
+    {"text": "安全保障 干渉"}, {"text": "election 選挙"}, {"text": "kazu"}, {"text": "zupo.test"},
+    {"text": "forgery", "filters": {"type": ("indicator",)}}, {"filters": {"lang": ("ja",)}},
+    {"filters": {"labels": ("election", "health")}}, {"filters": {"area": ("maritime",)}, "text": "satellite"},
+    {"filters": {"tlp": ("amber",)}}, {"since": "2024-03-01T00:00:00Z", "until": "2024-06-30T23:59:59Z", "text": "outlet"},
+    {"text": "proxy", "interval": "week"}, {"text": "nothing-matches-this"},
+]
+
+
+@pytest.mark.elasticsearch
+def test_both_engines_give_the_same_answers_on_the_same_data(tmp_path, elasticsearch_url):
+    from fimishare.search.elastic import ElasticsearchEngine
+    from fimishare.search.embedded import EmbeddedEngine
+
+    setup = SearchNode({"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}"})
+    objects = differential_corpus()
+    setup.ingest(objects)
+    engines = [EmbeddedEngine(tmp_path / "embedded.sqlite"), ElasticsearchEngine(elasticsearch_url, f"fimishare-diff-{uuid.uuid4().hex[:8]}")]
+    try:
+        for engine in engines:
+            Indexer(setup.node, engine).reindex()
+        hosts = [o["pattern"].split("'")[1] for o in objects if o["type"] == "indicator"]
+        for account in (None, "fr-sync"):
+            readable = setup.node.readable_classes(setup.principal(account))
+            totals = []
+            for spec in DIFFERENTIAL_QUERIES:
+                answers = []
+                for engine in engines:
+                    pages, after = [], None
+                    while True:
+                        result = engine.search(SearchQuery(**{**spec, "sort": "date", "size": 40, "after": after}), readable)
+                        pages.append(result)
+                        after = result.next
+                        if after is None:
+                            break
+                    relevance = engine.search(SearchQuery(**{**spec, "size": 1000}), readable)
+                    answers.append({
+                        "total": pages[0].total,
+                        "by date": [hit.id for page in pages for hit in page.hits],
+                        "by relevance": sorted(hit.id for hit in relevance.hits),
+                        "facets": pages[0].facets,
+                        "histogram": pages[0].histogram,
+                    })
+                embedded, elastic = answers
+                assert embedded == elastic, (account, spec)
+                assert embedded["total"] == len(embedded["by date"]), spec
+                totals.append(embedded["total"])
+            assert 0 in totals and len(set(totals)) > len(totals) // 2  # the queries tell objects apart
+            values = [*rng_values(hosts), "unseen.example", "kazu[.]test"]
+            looked = [engine.lookup(values, readable) for engine in engines]
+            assert looked[0] == looked[1]
+            assert sum(1 for r in looked[0] if r.ids) > 10
+    finally:
+        engines[1].reset()
+        engines[1]._http.request("DELETE", f"/{engines[1].index_name}")
+        for engine in engines:
+            engine.close()
+        setup.node.engine.dispose()
+
+
+def rng_values(hosts: list[str]) -> list[str]:
+    return [host.replace(".", "[.]") if n % 2 else host.upper() for n, host in enumerate(hosts[:40])]
+
+
+# --------------------------------------------------------------------------- property: the index never shows more than the policy
+
+MARKINGS = [TLP_CLEAR, TLP_GREEN, TLP_AMBER, TLP_AMBER_STRICT, TLP_RED]
+SOURCES = [("EEAS", None), ("JP-NISC", "jp-sync"), ("FR-VIGINUM", "fr-sync"), ("EEAS", "eeas-analyst")]
+
+
+@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(MARKINGS), st.sampled_from(SOURCES), st.booleans()), min_size=1, max_size=6),
+       st.sampled_from(ACCOUNTS))
+def test_search_shows_exactly_what_the_policy_lets_the_reader_read(searching, cells, account):
+    tag = f"prop{uuid.uuid4().hex[:10]}"
+    made = []
+    for marking, (org, submitter), releasable in cells:
+        refs = [marking]
+        if releasable:
+            refs.append(searching.only_jp["id"])
+        obj = indicator(f"[domain-name:value = '{tag}-{len(made)}.example']", name=f"{tag} object", object_marking_refs=refs)
+        searching.ingest([obj], org=org, account=submitter)
+        made.append(obj)
+    searching.index()
+    node, principal = searching.node, searching.principal(account)
+    policy = node.policy()
+    latest = node.store.latest_versions([o["id"] for o in made])
+    readable = {object_id for object_id, version in latest.items() if policy.may_read(principal, holding(version))}
+    assert searching.ids(tag, account) == readable
+    looked = searching.lookup([f"{tag}-{n}.example" for n in range(len(made))], account)
+    assert {i for r in looked for i in r.ids} == readable
+

@@ -6,7 +6,6 @@ import sys
 import time
 
 import orjson
-import pytest
 from sqlalchemy import func, select
 
 from fimishare.stix_profiles.frameworks import framework_of, technique_id

@@ -8,7 +8,9 @@ state=${FIMISHARE_TEST_STATE:-/tmp/fimishare-test-services}
 mkdir -p "$state"
 
 cleanup() {
+  [ -n "${started_search:-}" ] && "$here/search-node.sh" stop "$state/search-node"
   [ -n "${started_postgres:-}" ] && "$here/postgres.sh" stop "$state/postgres"
+  return 0
 }
 trap cleanup EXIT
 
@@ -18,6 +20,14 @@ if [ -z "${FIMISHARE_TEST_POSTGRES_URL:-}" ]; then
   started_postgres=1
   export FIMISHARE_TEST_POSTGRES_URL
   echo "PostgreSQL for the tests: $FIMISHARE_TEST_POSTGRES_URL" >&2
+fi
+
+if [ -z "${FIMISHARE_TEST_ELASTICSEARCH_URL:-}" ]; then
+  port=${FIMISHARE_TEST_SEARCH_PORT:-9250}
+  FIMISHARE_TEST_ELASTICSEARCH_URL=$("$here/search-node.sh" start "$state/search-node" "$port")
+  started_search=1
+  export FIMISHARE_TEST_ELASTICSEARCH_URL
+  echo "Search node for the tests: $FIMISHARE_TEST_ELASTICSEARCH_URL" >&2
 fi
 
 "$@"
