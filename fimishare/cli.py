@@ -388,7 +388,7 @@ def search(text, filters, since, until, sort, size, after, interval, account, ex
     if as_json:
         click.echo(orjson.dumps(result.to_json()).decode())
         return
-    click.echo(f"{result.total} hits")
+    click.echo(f"{result.total} hit{'' if result.total == 1 else 's'}")
     for hit in result.hits:
         click.echo(f"{hit.id}\t{hit.type}\t{hit.date[:10]}\t{hit.tlp or '-'}\t{hit.name or ''}")
         for name, fragments in hit.highlights.items():
@@ -396,6 +396,8 @@ def search(text, filters, since, until, sort, size, after, interval, account, ex
                 click.echo(f"    {name}: {fragment}")
     for name, counts in result.facets.items():
         click.echo(f"{name}: " + ", ".join(f"{value} ({count})" for value, count in counts.items()))
+    if result.histogram:
+        click.echo(f"by {interval}: " + ", ".join(f"{key} ({count})" for key, count in result.histogram))
     if result.next:
         click.echo(f"next page: --after {result.next}")
 

@@ -117,6 +117,11 @@ class _Connection:
             raise SearchUnavailable(f"{self.url} refused {method} {path}: {response.meta.status} {_reason(response.body)}")
         return response.body
 
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._transport.close()
+
     def _probe(self) -> None:
         if self._probed:
             return
@@ -147,7 +152,7 @@ class ElasticsearchEngine:
         self._ready = False
 
     def close(self) -> None:
-        self._http._transport.close()
+        self._http.close()
 
     def check(self) -> None:
         self._ensure()
@@ -168,13 +173,17 @@ class ElasticsearchEngine:
         self._ready = True
 
     def reset(self) -> None:
+        self.drop()
+        self._ensure()
+
+    def drop(self) -> None:
+        """Delete the index (reset or the next write makes it again)."""
         try:
             self._http.request("DELETE", f"/{self.index_name}")
         except SearchUnavailable as error:
             if " 404 " not in str(error):
                 raise
         self._ready = False
-        self._ensure()
 
     def refresh(self) -> None:
         self._ensure()
