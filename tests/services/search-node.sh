@@ -33,10 +33,11 @@ launch() {
     -basePath "$dir/home" -numOfNode 1 -baseHttpPort $((port - 1)) -clusterName "fimishare-test-$(cksum <<<"$dir" | cut -d' ' -f1)" \
     >"$dir/node.log" 2>&1 &
   echo $! >"$dir/pid"
+  local bound=""
   for _ in $(seq 1 240); do
-    if grep -q "AbstractHttpServerTransport.*publish_address" "$dir/node.log" 2>/dev/null; then
-      local bound
-      bound=$(grep "AbstractHttpServerTransport" "$dir/node.log" | grep -o "127.0.0.1:[0-9]*" | head -n 1)
+    # sed reads the whole log: no early-closing pipe to fail under pipefail.
+    bound=$(sed -n 's/.*AbstractHttpServerTransport.*publish_address {\(127\.0\.0\.1:[0-9]*\)}.*/\1/p' "$dir/node.log" 2>/dev/null | tail -n 1)
+    if [ -n "$bound" ]; then
       for _ in $(seq 1 120); do
         if curl -sf "http://$bound/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null; then
           echo "http://$bound"
@@ -44,6 +45,7 @@ launch() {
         fi
         sleep 0.5
       done
+      break
     fi
     if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then break; fi
     sleep 0.5
