@@ -12,14 +12,20 @@ Indexing, --repeat runs per engine, each into a fresh index (a new SQLite file; 
 Elasticsearch index named through FIMISHARE_ELASTICSEARCH_INDEX), given as median (best):
 - reindex: `Indexer(node, engine).reindex()`, the real path (store -> documents -> engine);
   documents/s = objects indexed / seconds;
-- store + documents: the same reindex into an engine that only keeps what it is given,
-  once per size: reading the store and building the documents, no engine;
+- store + documents: the same reindex into an engine that only keeps what it is given
+  (serialised with orjson, a few per cent of the time), once per size: reading the store
+  and building the documents, no engine;
 - engine alone: `engine.index` on those prebuilt documents, in the reindex's batches of
-  1,000, only the engine calls timed.
+  1,000, then `engine.refresh()`, only the engine calls timed.
+
+Elasticsearch is warmed up first by indexing 30,000 documents into a throwaway index: a
+fresh JVM indexes several times slower until its code is compiled.
 
 Latency, on the index of the last reindex run, warm (10 untimed queries of each kind
 first), --queries queries of each kind one after another, p50 and p95 in ms of the call
-(query building, request and answer parsing included):
+(query building, request and answer parsing included); a kind stops at its first query
+that takes longer than --query-timeout (60 s; Elasticsearch's own request timeout is 30 s),
+and the table says so:
 - lookup: 100 values, 90 observable values of the corpus (a third of them defanged:
   example[.]com, hxxps://..., 1.2.3[.]4, upper-case hashes) and 10 that it does not hold;
   as this node's organisation every one of the 90 must be found;
@@ -45,10 +51,12 @@ import os
 import random
 import re
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from contextlib import ExitStack
@@ -65,7 +73,7 @@ from taxii import FIMISHARE, percentiles_ms, run  # noqa: E402
 
 from fimishare.config import Settings  # noqa: E402
 from fimishare.node import Node  # noqa: E402
-from fimishare.search import open_engine  # noqa: E402
+from fimishare.search import SearchUnavailable, open_engine  # noqa: E402
 from fimishare.search.indexer import Indexer  # noqa: E402
 from fimishare.search.query import SearchQuery, parse_filters  # noqa: E402
 from fimishare.sharing.principals import Principal  # noqa: E402
@@ -75,11 +83,13 @@ ENGINES = ("embedded", "elasticsearch")
 BUNDLE_OBJECTS = 50_000
 BATCH = 1000  # the Indexer's default batch
 WARM_UP = 10
+WARM_UP_BATCHES = 30  # of documents indexed into a throwaway index before Elasticsearch is timed
 LOOKUP_VALUES, LOOKUP_FOUND = 100, 90
 PARTNER, PARTNER_ACCOUNT = "Bench Partner", "bench-partner"
 TARGET_AT = 100_000
 TARGET_LOOKUP_P50_MS = {"elasticsearch": 20, "embedded": 50}
 TARGET_ES_DOCS_PER_S = 5000
+ES_TIMEOUT = 30.0  # ElasticsearchEngine's request timeout, as open_engine makes it
 
 _PATTERN = re.compile(r"^\[(.+?) = '(.*)'\]$")
 
@@ -100,7 +110,7 @@ class Phases:
         result = action(*args, **kwargs)
         elapsed = time.perf_counter() - started
         self.done.append((name, elapsed))
-        log(f"{name}: {elapsed:.0f} s")
+        log(f"{name}: {elapsed:.0f} s (load average {os.getloadavg()[0]:.1f})")
         return result
 
 
@@ -153,15 +163,15 @@ class Keeper:
 
     def __init__(self):
         self.batches: list[bytes] = []
-        self.serialising = 0.0
 
     def reset(self) -> None:
         self.batches.clear()
 
     def index(self, documents: list[tuple[dict, int]]) -> None:
-        started = time.perf_counter()
         self.batches.append(orjson.dumps(documents))
-        self.serialising += time.perf_counter() - started
+
+    def refresh(self) -> None:
+        pass
 
 
 class Engines:
@@ -184,10 +194,11 @@ class Engines:
         return engine
 
     def drop(self, engine) -> None:
-        engine.close()
         if self.kind == "elasticsearch":
-            requests.delete(f"{self.es_url.rstrip('/')}/{engine.index_name}", timeout=120)
+            engine.drop()
+            engine.close()
         else:
+            engine.close()
             for path in engine.path.parent.glob(engine.path.name + "*"):
                 path.unlink()
         self.opened.remove(engine)
@@ -219,6 +230,9 @@ def engine_rate(engine, batches: list[bytes]) -> tuple[float, float]:
         engine.index(documents)
         elapsed += time.perf_counter() - started
         count += len(documents)
+    started = time.perf_counter()
+    engine.refresh()  # as the indexer does at the end: what was indexed is searchable
+    elapsed += time.perf_counter() - started
     if engine.count() != count:
         raise RuntimeError(f"{engine.name}: {count} documents indexed, the index holds {engine.count()}")
     return count / elapsed, elapsed
@@ -265,8 +279,36 @@ def filtered_query(rng: random.Random) -> SearchQuery:
     return SearchQuery(text, parse_filters(["type=indicator", "tlp=green"]), since=f"2024-{first:02d}-01T00:00:00Z", until=until)
 
 
-def latencies(engine, readable, sample, queries: int, seed: int, must_find: bool) -> dict:
-    """p50 and p95 (ms) of each query kind, and what the queries found."""
+class TimedOut(Exception):
+    pass
+
+
+def timed(engine, call, timeout: float):
+    """(seconds, answer) of ``call``; TimedOut when it takes longer than ``timeout`` (the
+    embedded engine's query is interrupted then; Elasticsearch's requests time out by themselves)."""
+    timer = None
+    if engine.name == "embedded":
+        timer = threading.Timer(timeout, engine._db().interrupt)
+        timer.start()
+    started = time.perf_counter()
+    try:
+        answer = call()
+    except (sqlite3.OperationalError, SearchUnavailable) as error:
+        elapsed = time.perf_counter() - started
+        if elapsed < min(timeout, ES_TIMEOUT) * 0.9:
+            raise
+        if engine.name == "embedded":
+            engine.close()  # a fresh connection for what follows, out of the interrupted transaction
+        raise TimedOut(f"{elapsed:.0f} s: {error}") from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return time.perf_counter() - started, answer
+
+
+def latencies(engine, readable, sample, queries: int, seed: int, must_find: bool, timeout: float) -> dict:
+    """p50 and p95 (ms) of each query kind, and what the queries found. A kind stops at its
+    first query that takes longer than ``timeout`` seconds."""
     rng = random.Random(seed)
     out = {}
 
@@ -283,19 +325,23 @@ def latencies(engine, readable, sample, queries: int, seed: int, must_find: bool
         return lambda: engine.search(query, readable), lambda result: result.total
 
     for kind, make in (("lookup", lookup), ("full_text", full_text), ("filtered", filtered)):
-        times, found = [], []
+        times, found, timed_out = [], [], None
         for i in range(WARM_UP + queries):
             call, measure = make()
-            started = time.perf_counter()
-            answer = call()
-            elapsed = time.perf_counter() - started
+            try:
+                elapsed, answer = timed(engine, call, timeout)
+            except TimedOut as error:
+                timed_out = f"query {i + 1} (warm-up: {WARM_UP}) took over {timeout:.0f} s: {error}"
+                log(f"{engine.name} {kind}: {timed_out}")
+                break
             if i >= WARM_UP:
                 times.append(elapsed)
                 found.append(measure(answer))
-        if kind == "lookup" and must_find and min(found) != LOOKUP_FOUND:
+        if kind == "lookup" and must_find and found and min(found) != LOOKUP_FOUND:
             raise RuntimeError(f"{engine.name}: a lookup found {min(found)} of the {LOOKUP_FOUND} values the store holds")
-        p50, p95 = percentiles_ms(times)
-        out[kind] = {"p50_ms": p50, "p95_ms": p95, "mean_found": statistics.mean(found)}
+        p50, p95 = percentiles_ms(times) if len(times) >= 2 else (None, None)
+        out[kind] = {"p50_ms": p50, "p95_ms": p95, "mean_found": statistics.mean(found) if found else None,
+                     "queries": len(times), "timed_out": timed_out}
     return out
 
 
@@ -321,7 +367,8 @@ def server_version(url: str) -> str:
 # --------------------------------------------------------------------------- one size
 
 
-def measure_size(size: int, args, scratch: Path, phases: Phases) -> list[dict]:
+def measure_size(size: int, args, scratch: Path, phases: Phases, done) -> None:
+    """Measures every engine at ``size``, handing each engine's row to ``done``."""
     env, sample = load_store(scratch, size, phases)
     node = Node(Settings.from_env(env))
     org = node.directory.node_organisation()
@@ -333,10 +380,9 @@ def measure_size(size: int, args, scratch: Path, phases: Phases) -> list[dict]:
     def build() -> tuple[float, int]:
         started = time.perf_counter()
         count = Indexer(node, keeper).reindex()
-        return count / (time.perf_counter() - started - keeper.serialising), count
+        return count / (time.perf_counter() - started), count
 
     build_rate, objects = phases.run(f"{size:,}: store + documents (no engine)", build)
-    rows = []
     for kind in args.engines:
         with ExitStack() as local:
             es_url = server = None
@@ -348,6 +394,11 @@ def measure_size(size: int, args, scratch: Path, phases: Phases) -> list[dict]:
                 server = server_version(es_url)
             engines = Engines(kind, scratch, env, es_url, f"fimishare-bench-{uuid.uuid4().hex[:6]}-{size}-{kind}")
             local.callback(engines.drop_all)
+            if kind == "elasticsearch":
+                # A fresh JVM indexes several times slower until its code is compiled.
+                warm = engines.fresh()
+                phases.run(f"{size:,}: {kind} warm-up", engine_rate, warm, keeper.batches[:WARM_UP_BATCHES])
+                engines.drop(warm)
             reindex, alone, seconds = [], [], []
             kept = None
             for attempt in range(args.repeat):
@@ -365,20 +416,19 @@ def measure_size(size: int, args, scratch: Path, phases: Phases) -> list[dict]:
             views_out = {}
             for view, readable, must_find in views:
                 views_out[view] = phases.run(f"{size:,}: {kind} queries as {view}", latencies, kept, readable, sample,
-                                             args.queries, size, must_find)
+                                             args.queries, size, must_find, args.query_timeout)
             if kind == "embedded":
                 index_bytes = sum(p.stat().st_size for p in kept.path.parent.glob(kept.path.name + "*"))
             else:
                 stats = requests.get(f"{es_url.rstrip('/')}/{kept.index_name}/_stats/store", timeout=60).json()
                 index_bytes = stats["_all"]["primaries"]["store"]["size_in_bytes"]
-        rows.append({
+        done({
             "engine": kind, "server": server, "size": size, "objects": objects,
             "reindex_docs_per_s": reindex, "reindex_seconds": seconds, "engine_alone_docs_per_s": alone,
             "store_and_documents_docs_per_s": build_rate, "index_bytes": index_bytes, "latency": views_out,
         })
     keeper.reset()
     node.engine.dispose()
-    return rows
 
 
 # --------------------------------------------------------------------------- report
@@ -388,14 +438,24 @@ def rate_cell(values: list[float]) -> str:
     return f"{statistics.median(values):,.0f} ({max(values):,.0f})"
 
 
+def latency_cell(kind: dict, args) -> str:
+    if kind["p50_ms"] is None:
+        return f"over {args.query_timeout:.0f} s: timed out"
+    cell = f"{kind['p50_ms']:.1f} / {kind['p95_ms']:.1f} ({kind['mean_found']:,.0f})"
+    if kind["timed_out"]:
+        cell += f", {kind['queries']} queries, then one over {args.query_timeout:.0f} s"
+    return cell
+
+
 def targets(rows: list[dict]) -> list[str]:
     lines = []
     for row in rows:
         if row["size"] == TARGET_AT:
             p50 = row["latency"]["node organisation"]["lookup"]["p50_ms"]
             limit = TARGET_LOOKUP_P50_MS[row["engine"]]
+            figure = "timed out" if p50 is None else f"{p50:.1f} ms"
             lines.append(f"lookup of {LOOKUP_VALUES} values p50 < {limit} ms, {row['engine']}, {TARGET_AT:,} objects: "
-                         f"{p50:.1f} ms ({'met' if p50 < limit else 'MISSED'})")
+                         f"{figure} ({'met' if p50 is not None and p50 < limit else 'MISSED'})")
     for row in rows:
         if row["engine"] == "elasticsearch":
             rate = statistics.median(row["reindex_docs_per_s"])
@@ -425,8 +485,7 @@ def print_report(rows: list[dict], target_lines: list[str], args) -> None:
     print("|---|---:|---|---:|---:|---:|")
     for row in rows:
         for view, kinds in row["latency"].items():
-            cells = [f"{k['p50_ms']:.1f} / {k['p95_ms']:.1f} ({k['mean_found']:,.0f})"
-                     for k in (kinds["lookup"], kinds["full_text"], kinds["filtered"])]
+            cells = [latency_cell(kinds[k], args) for k in ("lookup", "full_text", "filtered")]
             print(f"| {label.get(row['engine'], row['server'] or row['engine'])} | {row['objects']:,} | {view} | "
                   + " | ".join(cells) + " |")
     print(f"\nlookup: {LOOKUP_FOUND} values the corpus holds (a third defanged) and {LOOKUP_VALUES - LOOKUP_FOUND} it does not; "
@@ -446,6 +505,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="indexing runs per engine and size")
     parser.add_argument("--queries", type=int, default=100, help="timed queries of each kind")
     parser.add_argument("--elasticsearch-url", help="an Elasticsearch or OpenSearch server to use (default: start one per size)")
+    parser.add_argument("--query-timeout", type=float, default=60.0,
+                        help="seconds; a query kind stops at its first query that takes longer (Elasticsearch: 30 s at most)")
     parser.add_argument("--heap", help="heap of the search node started (default 1g, 2g from 500,000 objects on)")
     parser.add_argument("--port", type=int, default=9260, help="HTTP port of the search node started (below 9300)")
     args = parser.parse_args()
@@ -465,24 +526,42 @@ def main() -> None:
     began = time.perf_counter()
     phases = Phases()
     rows: list[dict] = []
-    with ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fimishare-bench-search-")))
-        for size in sizes:
-            rows += measure_size(size, args, scratch, phases)
-    elapsed = time.perf_counter() - began
-    target_lines = targets(rows)
-    print_report(rows, target_lines, args)
-    print("\nPhases:\n" + "\n".join(f"- {name}: {seconds:.0f} s" for name, seconds in phases.done), file=sys.stderr)
-    print(f"\n{elapsed:.0f} s in all", file=sys.stderr)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     path = out / f"search-{stamp.strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps({
-        "date": stamp.isoformat(timespec="seconds"), "arguments": vars(args), "cpus": os.cpu_count(),
-        "rows": rows, "targets": target_lines, "phases": phases.done, "seconds": elapsed,
-    }, indent=2, ensure_ascii=False))
-    print(f"results in {path.relative_to(ROOT)}", file=sys.stderr)
 
+    revision = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    changed = subprocess.run(["git", "diff", "--stat", "HEAD", "--", "fimishare"], cwd=ROOT, capture_output=True, text=True).stdout
+
+    def save(complete: bool) -> None:
+        # After each engine and size, so that a run stopped part-way keeps what it measured.
+        path.write_text(json.dumps({
+            "date": stamp.isoformat(timespec="seconds"), "revision": revision, "uncommitted": changed.splitlines(), "arguments": vars(args), "cpus": os.cpu_count(),
+            "complete": complete, "rows": rows, "targets": targets(rows), "phases": phases.done,
+            "seconds": time.perf_counter() - began,
+        }, indent=2, ensure_ascii=False))
+
+    def done(row: dict) -> None:
+        rows.append(row)
+        save(False)
+
+    complete = False
+    try:
+        with ExitStack() as stack:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fimishare-bench-search-")))
+            for size in sizes:
+                measure_size(size, args, scratch, phases, done)
+        complete = True
+    finally:
+        if rows:
+            save(complete)
+            if not complete:
+                print("(stopped part-way: what was measured before)\n")
+            print_report(rows, targets(rows), args)
+        print("\nPhases:\n" + "\n".join(f"- {name}: {seconds:.0f} s" for name, seconds in phases.done), file=sys.stderr)
+        print(f"\n{time.perf_counter() - began:.0f} s in all", file=sys.stderr)
+        if rows:
+            print(f"results in {path.relative_to(ROOT)}", file=sys.stderr)
 
 if __name__ == "__main__":
     main()

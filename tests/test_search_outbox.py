@@ -26,6 +26,15 @@ from fimishare.store.outbox import SearchOutbox
 SEARCH_NODE = Path(__file__).parent / "services" / "search-node.sh"
 
 
+def search_node(action: str, directory: Path, port: int | None = None) -> str:
+    """tests/services/search-node.sh, for a node of the test's own; its URL when it starts."""
+    args = ["bash", str(SEARCH_NODE), action, str(directory)] + ([str(port)] if port else [])
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600,
+                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "FIMISHARE_SEARCH_NODE_HEAP": "512m"})
+    assert done.returncode == 0, f"search-node.sh {action} failed ({done.returncode}): {done.stderr}"
+    return done.stdout.strip()
+
+
 def local(node: Node) -> Provenance:
     return Provenance(node.node_org, "import")
 
@@ -109,15 +118,12 @@ def test_a_search_node_that_stops_mid_ingest_loses_and_doubles_nothing(tmp_path,
     """A search node of its own is killed while partners' objects keep coming, then started
     again on its data: the worker, running all along, brings the index level with the store."""
     directory, port = tmp_path / "search-node", 9270
-    started = subprocess.run(["bash", str(SEARCH_NODE), "start", str(directory), str(port)], capture_output=True, text=True,
-                             env={"PATH": "/usr/local/bin:/usr/bin:/bin", "FIMISHARE_SEARCH_NODE_HEAP": "512m"}, timeout=600)
-    assert started.returncode == 0, started.stderr
-    url = started.stdout.strip()
-    env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
-           "FIMISHARE_ELASTICSEARCH_URL": url, "FIMISHARE_ELASTICSEARCH_INDEX": f"outage-{uuid.uuid4().hex[:8]}"}
     stop = threading.Event()
     worker = None
     try:
+        url = search_node("start", directory, port)
+        env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
+               "FIMISHARE_ELASTICSEARCH_URL": url, "FIMISHARE_ELASTICSEARCH_INDEX": f"outage-{uuid.uuid4().hex[:8]}"}
         assert CliRunner().invoke(main, ["init", "--org-name", "EEAS"], env=env).exit_code == 0
         node = Node(Settings.from_env(env))
         indexing = Node(Settings.from_env(env))  # the worker's own, as `fimishare worker` would have
@@ -128,14 +134,10 @@ def test_a_search_node_that_stops_mid_ingest_loses_and_doubles_nothing(tmp_path,
                        for n in range(40)]
             assert node.pipeline.ingest_objects(objects, local(node)).stored == 40
             if batch == 8:
-                subprocess.run(["bash", str(SEARCH_NODE), "kill", str(directory)], check=True, timeout=120)
+                search_node("kill", directory)
             if batch == 20:
                 assert SearchOutbox(node.engine).size() > 0  # held while the node was away
-                resumed = subprocess.run(["bash", str(SEARCH_NODE), "resume", str(directory), str(port)], capture_output=True,
-                                         text=True, env={"PATH": "/usr/local/bin:/usr/bin:/bin", "FIMISHARE_SEARCH_NODE_HEAP": "512m"},
-                                         timeout=600)
-                assert resumed.returncode == 0, resumed.stderr
-                assert resumed.stdout.strip() == url
+                assert search_node("resume", directory, port) == url
             time.sleep(0.05)
         deadline = time.monotonic() + 180
         while SearchOutbox(node.engine).size() and time.monotonic() < deadline:
@@ -149,4 +151,4 @@ def test_a_search_node_that_stops_mid_ingest_loses_and_doubles_nothing(tmp_path,
         stop.set()
         if worker is not None:
             worker.join(timeout=60)
-        subprocess.run(["bash", str(SEARCH_NODE), "stop", str(directory)], timeout=120)
+        search_node("stop", directory)

@@ -16,7 +16,6 @@ from typing import Callable, Iterable, Mapping
 from fimishare.sharing.markings import tlp_of
 from fimishare.sharing.redaction import parse_selector, redact
 from fimishare.stix_profiles import observables
-from fimishare.store import timeline
 from fimishare.store.objects import StoredVersion
 
 # Fields every engine indexes as exact values (filters, facets).
@@ -35,6 +34,7 @@ _NOT_TEXT = frozenset({
 })
 MAX_TEXT = 32_000
 
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 
@@ -65,7 +65,8 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
     description = _text(obj.get("description"))
     content = " ".join(_strings(obj))[:MAX_TEXT]
     found = observables.extract(obj)
-    created = obj.get("created") or obj.get("first_observed") or version.date_added
+    date_added = version.date_added
+    created = obj.get("created") or obj.get("first_observed")
     return {
         "id": obj["id"],
         "type": obj["type"],
@@ -83,9 +84,9 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
         "labels": sorted({label for label in obj.get("labels") or () if isinstance(label, str)}),
         "lang": _languages(obj, " ".join(filter(None, (name, description, content)))),
         "area": _cooperation_areas(obj),
-        "date": _normalised(created, version.date_added),
+        "date": _normalised(created) or date_added,
         "modified": obj.get("modified"),
-        "date_added": version.date_added,
+        "date_added": date_added,
         "access_class": version.access_class,
     }
 
@@ -102,12 +103,12 @@ def _indexable(obj: dict) -> dict:
     return {key: value for key, value in copy.items() if key != "granular_markings"}
 
 
-def _normalised(stamp, fallback: str) -> str:
+def _normalised(stamp) -> str | None:
     """One timestamp form (microseconds, Z) for ranges and histograms on every engine."""
-    try:
-        return timeline.to_timestamp(timeline.from_timestamp(stamp))
-    except (TypeError, ValueError, AttributeError):
-        return fallback
+    if not (isinstance(stamp, str) and _STAMP.match(stamp)):
+        return None
+    base, _dot, fraction = stamp[:-1].partition(".")
+    return f"{base}.{(fraction + '000000')[:6]}Z"
 
 
 def _text(value) -> str | None:

@@ -186,6 +186,7 @@ class ElasticsearchEngine:
         self._ready = False
 
     def refresh(self) -> None:
+        """Make what was indexed visible to searches now (rather than within a second)."""
         self._ensure()
         self._http.request("POST", f"/{self.index_name}/_refresh")
 
@@ -212,7 +213,6 @@ class ElasticsearchEngine:
                 # 409: the index holds a newer version already, which is what we want.
                 if result.get("status", 200) >= 300 and result.get("status") != 409:
                     raise SearchUnavailable(f"indexing {result.get('_id')} failed: {_reason(result)}")
-        self.refresh()
 
     # -- reading -------------------------------------------------------------
 
@@ -306,5 +306,6 @@ def _hit(hit: dict) -> Hit:
     source = hit["_source"]
     highlights: dict[str, list[str]] = {}
     for name, fragments in (hit.get("highlight") or {}).items():
-        highlights.setdefault(name.removesuffix(".cjk"), []).extend(f for f in fragments if f not in highlights.get(name.removesuffix(".cjk"), ()))
+        kept = highlights.setdefault(name.removesuffix(".cjk"), [])  # a field and its CJK sub-field are one field
+        kept += [fragment for fragment in fragments if fragment not in kept]
     return Hit(source["id"], source["type"], source.get("name"), source["date"], source.get("tlp"), source["partner"], highlights)

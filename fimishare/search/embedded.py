@@ -111,6 +111,9 @@ class EmbeddedEngine:
         db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS text;")
         db.executescript(_SCHEMA)
 
+    def refresh(self) -> None:
+        """Nothing to do: what a write commits is searchable at once."""
+
     def count(self) -> int:
         return self._db().execute("SELECT count(*) FROM docs").fetchone()[0]
 
@@ -159,22 +162,24 @@ class EmbeddedEngine:
         db.execute("BEGIN")  # one snapshot for hits, totals and facets
         try:
             db.execute("DROP TABLE IF EXISTS temp.matched")
+            # Keyed by doc: facets then look each hit's terms up, rather than scan the terms of every document.
+            db.execute("CREATE TEMP TABLE matched (doc INTEGER PRIMARY KEY, id TEXT NOT NULL, date_us INTEGER NOT NULL, rank REAL NOT NULL)")
             db.execute(
-                f"CREATE TEMP TABLE matched AS SELECT d.rowid AS doc, d.id AS id, d.date_us AS date_us, {rank} AS rank "
+                f"INSERT INTO matched SELECT d.rowid, d.id, d.date_us, {rank} "
                 f"FROM docs d {'JOIN text ON text.rowid = d.rowid' if rank != '0.0' else ''} WHERE {where}",
                 params,
             )
             total = db.execute("SELECT count(*) FROM matched").fetchone()[0]
             hits, following = self._page(db, query)
-            facets = {
-                name: dict(db.execute(
-                    "SELECT t.value, count(*) FROM terms t JOIN matched m ON m.doc = t.doc WHERE t.field = ? "
-                    "GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT ?",
-                    (name, FACET_SIZE),
-                ).fetchall())
-                for name in FACETS
-            }
-            facets = {name: counts for name, counts in facets.items() if counts}
+            counted: dict[str, list[tuple[str, int]]] = {}
+            for name, value, count in db.execute(
+                f"SELECT t.field, t.value, count(*) FROM matched m JOIN terms t ON t.doc = m.doc "
+                f"WHERE t.field IN ({', '.join('?' * len(FACETS))}) GROUP BY t.field, t.value",
+                FACETS,
+            ):
+                counted.setdefault(name, []).append((value, count))
+            facets = {name: dict(sorted(counted[name], key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE])
+                      for name in FACETS if name in counted}
             histogram = [tuple(row) for row in db.execute(
                 f"SELECT {_BUCKETS[query.interval]} AS bucket, count(*) FROM matched m GROUP BY bucket ORDER BY bucket"
             )]

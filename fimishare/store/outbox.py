@@ -18,12 +18,14 @@ class SearchOutbox:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def pending(self, limit: int) -> dict[int, str]:
-        """Up to ``limit`` waiting rows, oldest first: {version's date_added: object id}."""
+    def pending(self, limit: int, after: int = 0) -> dict[int, str]:
+        """Up to ``limit`` waiting rows after ``after``, oldest first: {version's date_added: object id}.
+        Rows are committed in date_added order, so reading on from the last one seen skips none."""
         v = object_versions
         query = (
             select(search_outbox.c.version_added_us, v.c.id)
             .join(v, v.c.date_added_us == search_outbox.c.version_added_us)
+            .where(search_outbox.c.version_added_us > after)
             .order_by(search_outbox.c.version_added_us)
             .limit(limit)
         )
@@ -34,11 +36,6 @@ class SearchOutbox:
         with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
             for start in range(0, len(keys), 500):
                 connection.execute(delete(search_outbox).where(search_outbox.c.version_added_us.in_(keys[start : start + 500])))
-
-    def remove_up_to(self, key: int) -> None:
-        """Forget every row up to ``key`` (a reindex covers them)."""
-        with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
-            connection.execute(delete(search_outbox).where(search_outbox.c.version_added_us <= key))
 
     def size(self) -> int:
         with self.engine.connect() as connection:

@@ -35,8 +35,8 @@ launch() {
   echo $! >"$dir/pid"
   local bound=""
   for _ in $(seq 1 240); do
-    # sed reads the whole log: no early-closing pipe to fail under pipefail.
-    bound=$(sed -n 's/.*AbstractHttpServerTransport.*publish_address {\(127\.0\.0\.1:[0-9]*\)}.*/\1/p' "$dir/node.log" 2>/dev/null | tail -n 1)
+    # sed reads the whole log (no early-closing pipe), and the log may not exist yet: neither may end the script.
+    bound=$(sed -n 's/.*AbstractHttpServerTransport.*publish_address {\(127\.0\.0\.1:[0-9]*\)}.*/\1/p' "$dir/node.log" 2>/dev/null | tail -n 1 || true)
     if [ -n "$bound" ]; then
       for _ in $(seq 1 120); do
         if curl -sf "http://$bound/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null; then
