@@ -446,6 +446,9 @@ def worker(once: bool, interval: float) -> None:
         except SearchUnavailable as error:
             raise click.ClickException(f"{error}; the outbox keeps its {indexer.outbox.size()} versions") from None
         return
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -154,9 +154,6 @@ class ElasticsearchEngine:
     def close(self) -> None:
         self._http.close()
 
-    def check(self) -> None:
-        self._ensure()
-
     def _ensure(self) -> None:
         if self._ready:
             return

@@ -103,9 +103,6 @@ class EmbeddedEngine:
             db.close()
             self._local.db = None
 
-    def check(self) -> None:
-        self._db().execute("SELECT 1 FROM docs LIMIT 1")
-
     def reset(self) -> None:
         db = self._db()
         db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS text;")

@@ -78,6 +78,9 @@ class Indexer:
             except SearchUnavailable as error:
                 log.warning("search engine unavailable, the outbox keeps %d versions: %s", self.outbox.size(), error)
                 wait = min(wait * 2, 30.0)
+            except Exception:  # the store busy or away: the rows wait, and so does the worker
+                log.exception("indexing failed; trying again")
+                wait = min(wait * 2, 30.0)
             stop.wait(wait)
 
 
