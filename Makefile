@@ -32,6 +32,7 @@ test: install
 bench: install
 	bash tests/services/run.sh $(BIN)/python bench/ingest.py
 	bash tests/services/run.sh $(BIN)/python bench/taxii.py
+	$(BIN)/python bench/search.py  # starts and stops a search node of its own
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -21,8 +21,9 @@ Elasticsearch index named through FIMISHARE_ELASTICSEARCH_INDEX), given as media
 Elasticsearch is warmed up first by indexing 30,000 documents into a throwaway index: a
 fresh JVM indexes several times slower until its code is compiled.
 
-Latency, on the index of the last reindex run, warm (10 untimed queries of each kind
-first), --queries queries of each kind one after another, p50 and p95 in ms of the call
+Latency, on the index of the last reindex run, warm (untimed queries of each kind first:
+at least 10, and more for up to 5 s, 200 at most), --queries queries of each kind one
+after another, the same ones for every engine and reader, p50 and p95 in ms of the call
 (query building, request and answer parsing included); a kind stops at its first query
 that takes longer than --query-timeout (60 s; Elasticsearch's own request timeout is 30 s),
 and the table says so:
@@ -50,6 +51,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -82,7 +84,7 @@ SEARCH_NODE = ROOT / "tests" / "services" / "search-node.sh"
 ENGINES = ("embedded", "elasticsearch")
 BUNDLE_OBJECTS = 50_000
 BATCH = 1000  # the Indexer's default batch
-WARM_UP = 10
+WARM_UP, WARM_UP_MAX, WARM_UP_SECONDS = 10, 200, 5.0  # untimed queries of each kind: 10, and on for 5 s up to 200
 WARM_UP_BATCHES = 30  # of documents indexed into a throwaway index before Elasticsearch is timed
 LOOKUP_VALUES, LOOKUP_FOUND = 100, 90
 PARTNER, PARTNER_ACCOUNT = "Bench Partner", "bench-partner"
@@ -180,9 +182,11 @@ class Engines:
     def __init__(self, kind: str, scratch: Path, env: dict, es_url: str | None, tag: str):
         self.kind, self.scratch, self.env, self.es_url, self.tag = kind, scratch, env, es_url, tag
         self.opened: list = []
+        self.made = 0
 
     def fresh(self):
-        name = f"{self.tag}-{len(self.opened)}"
+        name = f"{self.tag}-{self.made}"
+        self.made += 1
         settings = dict(self.env, FIMISHARE_HOME=str(self.scratch / name))
         if self.kind == "elasticsearch":
             settings.update(FIMISHARE_ELASTICSEARCH_URL=self.es_url, FIMISHARE_ELASTICSEARCH_INDEX=name)
@@ -309,39 +313,45 @@ def timed(engine, call, timeout: float):
 def latencies(engine, readable, sample, queries: int, seed: int, must_find: bool, timeout: float) -> dict:
     """p50 and p95 (ms) of each query kind, and what the queries found. A kind stops at its
     first query that takes longer than ``timeout`` seconds."""
-    rng = random.Random(seed)
     out = {}
 
-    def lookup():
+    def lookup(rng):
         values = lookup_values(sample, rng)
         return lambda: engine.lookup(values, readable), lambda results: sum(1 for r in results if r.ids)
 
-    def full_text():
+    def full_text(rng):
         query = full_text_query(rng)
         return lambda: engine.search(query, readable), lambda result: result.total
 
-    def filtered():
+    def filtered(rng):
         query = filtered_query(rng)
         return lambda: engine.search(query, readable), lambda result: result.total
 
     for kind, make in (("lookup", lookup), ("full_text", full_text), ("filtered", filtered)):
-        times, found, timed_out = [], [], None
-        for i in range(WARM_UP + queries):
-            call, measure = make()
-            try:
+        times, found, timed_out, warmed = [], [], None, 0
+        # The timed queries are the same for every engine and reader, whatever the warm-up took.
+        warm_rng, rng = random.Random(-seed), random.Random(seed)
+        warm_started = time.perf_counter()
+        try:
+            # A fresh index (and, for Elasticsearch, a JVM that has not run this query yet)
+            # answers the first queries several times slower.
+            while warmed < WARM_UP or (warmed < WARM_UP_MAX and time.perf_counter() - warm_started < WARM_UP_SECONDS):
+                call, _measure = make(warm_rng)
+                timed(engine, call, timeout)
+                warmed += 1
+            for _ in range(queries):
+                call, measure = make(rng)
                 elapsed, answer = timed(engine, call, timeout)
-            except TimedOut as error:
-                timed_out = f"query {i + 1} (warm-up: {WARM_UP}) took over {timeout:.0f} s: {error}"
-                log(f"{engine.name} {kind}: {timed_out}")
-                break
-            if i >= WARM_UP:
                 times.append(elapsed)
                 found.append(measure(answer))
+        except TimedOut as error:
+            timed_out = f"after {warmed} warm-up and {len(times)} timed queries, one took over {timeout:.0f} s: {error}"
+            log(f"{engine.name} {kind}: {timed_out}")
         if kind == "lookup" and must_find and found and min(found) != LOOKUP_FOUND:
             raise RuntimeError(f"{engine.name}: a lookup found {min(found)} of the {LOOKUP_FOUND} values the store holds")
         p50, p95 = percentiles_ms(times) if len(times) >= 2 else (None, None)
         out[kind] = {"p50_ms": p50, "p95_ms": p95, "mean_found": statistics.mean(found) if found else None,
-                     "queries": len(times), "timed_out": timed_out}
+                     "queries": len(times), "warm_up_queries": warmed, "timed_out": timed_out}
     return out
 
 
@@ -429,6 +439,7 @@ def measure_size(size: int, args, scratch: Path, phases: Phases, done) -> None:
         })
     keeper.reset()
     node.engine.dispose()
+    shutil.rmtree(env["FIMISHARE_HOME"])  # the next size's store needs the room
 
 
 # --------------------------------------------------------------------------- report

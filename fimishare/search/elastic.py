@@ -265,7 +265,9 @@ class ElasticsearchEngine:
         while wanted:
             body = {
                 "query": {"bool": {"filter": [{"terms": {"observables": wanted}}, _access(readable)]}},
-                "_source": ["id", "observables"],
+                # Doc values, not _source: no stored document is read and parsed for a hit.
+                "_source": False,
+                "docvalue_fields": ["observables"],
                 "size": _LOOKUP_PAGE,
                 "sort": [{"id": "asc"}],
             }
@@ -274,9 +276,10 @@ class ElasticsearchEngine:
             hits = self._http.request("POST", f"/{self.index_name}/_search", body)["hits"]["hits"]
             wanted_set = set(wanted)
             for hit in hits:
-                for key in hit["_source"]["observables"]:
+                object_id = hit["sort"][0]
+                for key in hit["fields"]["observables"]:
                     if key in wanted_set:
-                        found.setdefault(key, set()).add(hit["_source"]["id"])
+                        found.setdefault(key, set()).add(object_id)
             if len(hits) < _LOOKUP_PAGE:
                 break
             after = hits[-1]["sort"]
