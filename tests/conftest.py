@@ -16,24 +16,24 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def _postgres_admin_url() -> str:
-    url = os.environ.get("FIMISHARE_TEST_POSTGRES_URL")
+def service_url(variable: str, service: str) -> str:
+    """The URL of a service make test starts; skipped with a reason when absent, but never under CI."""
+    url = os.environ.get(variable)
     if not url:
         if os.environ.get("CI") == "true":
-            pytest.fail("FIMISHARE_TEST_POSTGRES_URL is not set: under CI the PostgreSQL tests must run (make test starts one)")
-        pytest.skip("no PostgreSQL: set FIMISHARE_TEST_POSTGRES_URL or run the suite with 'make test'")
+            pytest.fail(f"{variable} is not set: under CI the tests that need {service} must run (make test starts it)")
+        pytest.skip(f"no {service}: set {variable} or run the suite with 'make test'")
     return url
+
+
+def _postgres_admin_url() -> str:
+    return service_url("FIMISHARE_TEST_POSTGRES_URL", "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
 def elasticsearch_url() -> str:
-    """A real search node (make test starts one); skipped with a reason when absent, but never under CI."""
-    url = os.environ.get("FIMISHARE_TEST_ELASTICSEARCH_URL")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("FIMISHARE_TEST_ELASTICSEARCH_URL is not set: under CI the search tests must run (make test starts a node)")
-        pytest.skip("no search node: set FIMISHARE_TEST_ELASTICSEARCH_URL or run the suite with 'make test'")
-    return url
+    """A real search node (see docs/search.md)."""
+    return service_url("FIMISHARE_TEST_ELASTICSEARCH_URL", "a search node")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

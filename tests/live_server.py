@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import service_url
 
 from fimishare.cli import main
 
@@ -36,12 +37,7 @@ def database(kind: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    url = os.environ.get("FIMISHARE_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("FIMISHARE_TEST_POSTGRES_URL is not set: under CI the PostgreSQL tests must run")
-        pytest.skip("no PostgreSQL: set FIMISHARE_TEST_POSTGRES_URL or run the suite with 'make test'")
-    admin_url = make_url(url)
+    admin_url = make_url(service_url("FIMISHARE_TEST_POSTGRES_URL", "PostgreSQL"))
     name = f"fimishare_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
