@@ -33,7 +33,12 @@ from fimishare.sharing.access import Readable
 
 
 class SearchUnavailable(RuntimeError):
-    """The search engine cannot be reached or refused the request; the message says which."""
+    """The search engine cannot be reached or refused the request; the message says which.
+    ``status`` is the HTTP status of a refusal (None when there was no answer)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 _KEYWORD = {"type": "keyword"}
@@ -110,11 +115,13 @@ class _Connection:
             target = path + ("?" + urlencode(params) if params else "")
             response = self._transport.perform_request(method, target, headers=headers, body=body, request_timeout=self.timeout)
         except ApiError as error:
-            raise SearchUnavailable(f"{self.url} refused {method} {path}: {error.meta.status} {_reason(error.body)}") from None
+            raise SearchUnavailable(f"{self.url} refused {method} {path}: {error.meta.status} {_reason(error.body)}",
+                                    error.meta.status) from None
         except TransportError as error:
             raise SearchUnavailable(f"search engine at {self.url} is unreachable: {error.message}") from None
         if not 200 <= response.meta.status < 300:
-            raise SearchUnavailable(f"{self.url} refused {method} {path}: {response.meta.status} {_reason(response.body)}")
+            raise SearchUnavailable(f"{self.url} refused {method} {path}: {response.meta.status} {_reason(response.body)}",
+                                    response.meta.status)
         return response.body
 
     def close(self) -> None:
@@ -160,12 +167,12 @@ class ElasticsearchEngine:
         try:
             self._http.request("HEAD", f"/{self.index_name}")
         except SearchUnavailable as error:
-            if " 404 " not in str(error):
+            if error.status != 404:
                 raise
             try:
                 self._http.request("PUT", f"/{self.index_name}", INDEX_BODY)
-            except SearchUnavailable as created:
-                if "resource_already_exists_exception" not in str(created):
+            except SearchUnavailable as created:  # another process made it meanwhile
+                if created.status != 400 or "resource_already_exists_exception" not in str(created):
                     raise
         self._ready = True
 
@@ -178,7 +185,7 @@ class ElasticsearchEngine:
         try:
             self._http.request("DELETE", f"/{self.index_name}")
         except SearchUnavailable as error:
-            if " 404 " not in str(error):
+            if error.status != 404:
                 raise
         self._ready = False
 
@@ -188,7 +195,6 @@ class ElasticsearchEngine:
         self._http.request("POST", f"/{self.index_name}/_refresh")
 
     def count(self) -> int:
-        self._ensure()
         self.refresh()
         return self._http.request("GET", f"/{self.index_name}/_count")["count"]
 
