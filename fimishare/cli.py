@@ -4,7 +4,6 @@ from __future__ import annotations
 import secrets
 import sys
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -15,16 +14,14 @@ from fimishare.node import Node, NotInitialised, holding
 from fimishare.search import SearchUnavailable
 from fimishare.search.indexer import Indexer
 from fimishare.search.query import FILTERS, INTERVALS, MAX_SIZE, SORTS, QueryError, SearchQuery, parse_filters
-from fimishare.sharing.markings import tlp_marking_definitions
 from fimishare.sharing.policy import Recipient
 from fimishare.sharing.principals import Principal
 from fimishare.stix_profiles import profiles
 from fimishare.stix_profiles.ingest import IngestReport, expand_paths
-from fimishare.store.accounts import AccountError, organisation_identity
+from fimishare.store.accounts import AccountError
 from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH, EVERY_PARTNER, TLP_NAMES, CollectionError, CollectionFilter, Grant
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import ROLES
-from fimishare.taxii_server.defaults import create_default_layout
 
 
 def _node() -> Node:
@@ -51,25 +48,11 @@ def main() -> None:
 def init(org_name: str) -> None:
     """Create the store and this node's own organisation (safe to run again)."""
     node = Node(Settings.from_env())
-    node.migrate()
-    try:
-        org = node.directory.node_organisation()
-        click.echo(f"store ready at {node.settings.database_url}; this node is {org.name} ({org.id})")
-    except AccountError:
-        org = node.directory.add_organisation(org_name, is_node=True)
-        click.echo(f"store created at {node.settings.database_url}; this node is {org.name} ({org.id})")
-    create_default_layout(node.collections)
-    # Reference objects every partner needs to read what this node sends: the TLP
-    # marking-definitions, the profiles' extension-definitions and this node's identity.
-    reference = tlp_marking_definitions() + profiles.published_objects() + [organisation_identity(org, _now())]
-    report = node.pipeline.ingest_objects(reference, Provenance(org.id, "admin"), source="init")
+    org, made, report = node.initialise(org_name)
+    click.echo(f"store {'created' if made else 'ready'} at {node.settings.database_url}; this node is {org.name} ({org.id})")
     if not report.ok:
         _print_report(report)
         raise SystemExit(1)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @main.group()
@@ -84,11 +67,9 @@ def orgs_add(name: str, clearance: str | None) -> None:
     node = _node()
     _check_level(node, clearance)
     try:
-        org = node.directory.add_organisation(name, clearance=clearance)
+        org, report = node.add_organisation(name, clearance=clearance)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    node_org = node.directory.node_organisation()
-    report = node.pipeline.ingest_objects([organisation_identity(org, _now())], Provenance(node_org.id, "admin"), source="orgs add")
     if not report.ok:
         _print_report(report)
         raise SystemExit(1)

@@ -10,11 +10,14 @@ from fimishare.sharing.access import AccessClass, Readable
 from fimishare.sharing.markings import tlp_marking_definitions
 from fimishare.sharing.policy import Holding, SharingPolicy
 from fimishare.sharing.principals import Principal
-from fimishare.stix_profiles.ingest import IngestPipeline
-from fimishare.store.accounts import Directory
+from fimishare.stix_profiles import profiles
+from fimishare.stix_profiles.ingest import IngestPipeline, IngestReport
+from fimishare.store.accounts import AccountError, Directory, Organisation, organisation_identity
 from fimishare.store.collections import Collections
 from fimishare.store.database import make_engine, migrate
-from fimishare.store.objects import ObjectStore, StoredVersion
+from fimishare.store.objects import ObjectStore, Provenance, StoredVersion
+from fimishare.store.timeline import now
+from fimishare.taxii_server.defaults import create_default_layout
 
 
 class NotInitialised(RuntimeError):
@@ -35,6 +38,26 @@ class Node:
     def migrate(self) -> None:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         migrate(self.engine)
+
+    def initialise(self, org_name: str) -> tuple[Organisation, bool, IngestReport]:
+        """Create the store, this node's organisation and the default API roots, and store the
+        reference objects every partner needs to read what this node sends (the TLP
+        marking-definitions, the profiles' extension-definitions, this node's identity).
+        Safe to run again: (organisation, whether it was made now, the reference objects' report)."""
+        self.migrate()
+        try:
+            org, made = self.directory.node_organisation(), False
+        except AccountError:
+            org, made = self.directory.add_organisation(org_name, is_node=True), True
+        create_default_layout(self.collections)
+        reference = tlp_marking_definitions() + profiles.published_objects() + [organisation_identity(org, now())]
+        return org, made, self.pipeline.ingest_objects(reference, Provenance(org.id, "admin"), source="init")
+
+    def add_organisation(self, name: str, *, clearance: str | None = None) -> tuple[Organisation, IngestReport]:
+        """A partner organisation, and its identity in the store (for created_by_ref and releasability markings)."""
+        org = self.directory.add_organisation(name, clearance=clearance)
+        identity = organisation_identity(org, now())
+        return org, self.pipeline.ingest_objects([identity], Provenance(self.node_org, "admin"), source="orgs add")
 
     def require_schema(self) -> None:
         if not inspect(self.engine).has_table("object_versions"):

@@ -47,6 +47,7 @@ from fimishare.store.timeline import STORE_TIMELINE, from_timestamp, to_timestam
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
+STIX_MEDIA_TYPES = [STIX, "application/stix+json;version=2.0"]
 PASSWORD = "correct horse battery"
 SMALL_ROOT_MAX = 2000
 BULK_OBJECTS = 10_000
@@ -284,7 +285,7 @@ def test_collections_and_rights_as_each_account_sees_them(taxii):
     def listed(account: str, root: str = "fimi") -> dict[str, tuple[bool, bool]]:
         body, _ = taxii.get(f"{root}/collections/", account)
         for collection in body["collections"]:
-            assert collection["media_types"] == [STIX] and collection["title"]
+            assert collection["media_types"] == STIX_MEDIA_TYPES and collection["title"]
         return {c["id"]: (c["can_read"], c["can_write"]) for c in body["collections"]}
 
     partners, fr_only, jp_reads = (taxii.collections[f"fimi/{alias}"] for alias in ("partners", "fr-only", "jp-reads"))
@@ -302,7 +303,7 @@ def test_collections_and_rights_as_each_account_sees_them(taxii):
 
     body, _ = taxii.get(taxii.path("fimi/partners"), "jp-sync")
     assert body == {"id": partners, "title": "FIMI shared with EU and Japanese partners", "alias": "partners",
-                    "can_read": True, "can_write": True, "media_types": [STIX]}
+                    "can_read": True, "can_write": True, "media_types": STIX_MEDIA_TYPES}
 
     # No grant: the collection is not there for the partner, exactly like one that does not exist.
     unknown = str(uuid.uuid4())

@@ -298,7 +298,8 @@ def analyse(item, position: int, validator: SpecValidator, lookup: Callable[[str
         return _rejected(object_id, json_path(missing), f"object {position} has no string '{missing}'"), None
     spec_version = item.get("spec_version")
     if spec_version is not None and spec_version != "2.1":
-        return _rejected(object_id, "$.spec_version", f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1"), None
+        return _rejected(object_id, "$.spec_version", f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1, "
+                         "and STIX 2.0 objects, which carry no spec_version"), None
 
     problems = validator.validate(item)
     applying = profiles.applying_profiles(item, lookup)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Iterator, Sequence, Set
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import orjson
-from sqlalchemy import Text, and_, cast, delete, exists, insert, or_, select
+from sqlalchemy import Text, and_, cast, delete, exists, insert, or_, select, true, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import Readable, is_reference
@@ -47,6 +48,8 @@ class CollectionFilter:
     # Only exercise data, and the reference objects an exercise needs (identities, marking-
     # and extension-definitions, unrestricted framework techniques).
     exercise: bool = False
+    # Nothing by filter: only what is posted into it, as in medallion and most TAXII servers.
+    posted_only: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.tlp) - set(TLP_NAMES)
@@ -56,6 +59,8 @@ class CollectionFilter:
     def matches(self, otype: str, profiles: Sequence[str], tlp: str | None, marking_refs: Sequence[str],
                 exercise_markings: Set[str] = frozenset()) -> bool:
         """``exercise_markings``: ids of the marking-definitions that mark exercise data."""
+        if self.posted_only:
+            return False
         if self.exercise and not (set(marking_refs) & exercise_markings or is_reference(otype, marking_refs)):
             return False
         if self.types and otype not in self.types:
@@ -81,8 +86,9 @@ class ApiRoot:
     name: str
     title: str
     description: str | None
-    max_content_length: int
-    exercise: bool
+    max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
+    exercise: bool = False
+    is_default: bool = False  # the root discovery names as the default
 
 
 @dataclass(frozen=True)
@@ -119,10 +125,34 @@ class Collection:
 
 
 @dataclass(frozen=True)
+class NewCollection:
+    """A collection to make (see Collections.create)."""
+
+    api_root: str
+    title: str
+    alias: str | None = None
+    description: str | None = None
+    filter: CollectionFilter = CollectionFilter()
+    writable: bool = True
+    grants: tuple[Grant, ...] = ()
+    id: str | None = None  # a new random id unless given, as when migrating a collection
+    # Versions it held on the server it is migrated from, with the date_added that server gave
+    # them: (object id, modified_us, date_added_us). They must be in the store already.
+    history: tuple[tuple[str, int, int], ...] = ()
+
+
+# A place in a collection's order: (date_added_us, version_added_us). Several versions may
+# share a date_added (migrated ones), never a version_added.
+Position = tuple[int, int]
+END_OF_INSTANT = 2**62  # as version_added_us: after every version added at that date_added
+
+
+@dataclass(frozen=True)
 class Entry:
     """One version in a collection, as the reading queries return it."""
 
     date_added_us: int
+    version_added_us: int
     object_id: str
     modified_us: int
     spec_version: str
@@ -202,11 +232,6 @@ class Collections:
         self.engine = engine
         self._layout: tuple[int, list[ApiRoot], list[Collection]] | None = None
 
-    @staticmethod
-    def _changed(connection: Connection) -> None:
-        """Every change to roots, collections or grants moves this clock: readers then reload."""
-        timeline.allocate(connection, LAYOUT_TIMELINE, 1)
-
     def _current(self) -> tuple[list[ApiRoot], list[Collection]]:
         """Roots and collections (with their grants), read again only after a change:
         every TAXII request needs them, and they change rarely."""
@@ -214,7 +239,7 @@ class Collections:
             version = connection.execute(select(timelines.c.last_added_us).where(timelines.c.name == LAYOUT_TIMELINE)).scalar()
             if self._layout is None or self._layout[0] != version:
                 rows = connection.execute(select(api_roots).order_by(api_roots.c.created_at_us, api_roots.c.name)).all()
-                roots = [ApiRoot(r.name, r.title, r.description, r.max_content_length, r.exercise) for r in rows]
+                roots = [ApiRoot(r.name, r.title, r.description, r.max_content_length, r.exercise, r.is_default) for r in rows]
                 grants: dict[str, list[Grant]] = {}
                 for g in connection.execute(select(collection_grants).order_by(collection_grants.c.org_id)):
                     grants.setdefault(g.collection_id, []).append(Grant(g.org_id, g.can_read, g.can_write))
@@ -229,71 +254,41 @@ class Collections:
                 self._layout = (version, roots, found)
         return self._layout[1], self._layout[2]
 
-    # -- API roots -----------------------------------------------------------
+    # -- making roots and collections -----------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A writing transaction, for creating a layout together with other rows."""
+        with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
+            yield connection
 
     def add_root(self, name: str, *, title: str, description: str | None = None,
                  max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH, exercise: bool = False) -> ApiRoot:
-        if not name or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name) or name == "taxii2":
-            raise CollectionError(f"API root name {name!r}: use letters, digits, '-' and '_' (and not 'taxii2')")
-        if max_content_length <= 0:
-            raise CollectionError("max_content_length must be positive")
-        with self.engine.begin() as connection:
-            if connection.execute(select(api_roots.c.name).where(api_roots.c.name == name)).first():
-                raise CollectionError(f"API root {name!r} already exists")
-            connection.execute(insert(api_roots).values(
-                name=name, title=title, description=description, max_content_length=max_content_length,
-                exercise=exercise, created_at_us=time.time_ns() // 1000,
-            ))
-            self._changed(connection)
-        return ApiRoot(name, title, description, max_content_length, exercise)
-
-    def roots(self) -> list[ApiRoot]:
-        return self._current()[0]
-
-    # -- collections ---------------------------------------------------------
+        root = ApiRoot(name, title, description, max_content_length, exercise)
+        with self.writing() as connection:
+            create_layout(connection, [root], [])
+        return root
 
     def add(self, api_root: str, *, title: str, alias: str | None = None, description: str | None = None,
             filter: CollectionFilter = CollectionFilter(), writable: bool = True, grants: Iterable[Grant] = ()) -> Collection:
         """Make a collection and fill it with every stored version its filter matches."""
-        grants = tuple(grants)
-        if not title.strip():
-            raise CollectionError("a collection needs a title")
-        collection_id = str(uuid.uuid4())
-        with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
-            # No version is stored meanwhile: each is either seen here or sees the new collection.
-            timeline.lock(connection, timeline.STORE_TIMELINE)
-            if not connection.execute(select(api_roots.c.name).where(api_roots.c.name == api_root)).first():
-                raise CollectionError(f"no API root {api_root!r} (see 'fimishare roots list')")
-            if alias and connection.execute(
-                select(collections.c.id).where(collections.c.api_root == api_root, collections.c.alias == alias)
-            ).first():
-                raise CollectionError(f"API root {api_root!r} already has a collection with alias {alias!r}")
-            connection.execute(insert(collections).values(
-                id=collection_id, api_root=api_root, alias=alias, title=title.strip(), description=description,
-                filter=filter.as_json(), writable=writable, created_at_us=time.time_ns() // 1000,
-            ))
-            for grant in grants:
-                self._grant(connection, collection_id, grant)
-            fill(connection, collection_id, filter)
-            self._changed(connection)
-        return Collection(collection_id, api_root, alias, title.strip(), description, filter, writable, grants)
+        wanted = NewCollection(api_root, title, alias, description, filter, writable, tuple(grants))
+        with self.writing() as connection:
+            return create_layout(connection, [], [wanted])[0]
+
+    def roots(self) -> list[ApiRoot]:
+        return self._current()[0]
+
+    def default_root(self) -> ApiRoot | None:
+        roots = self.roots()
+        return next((root for root in roots if root.is_default), roots[0] if roots else None)
 
     def grant(self, collection_id: str, grant: Grant) -> None:
         with self.engine.begin() as connection:
             if not connection.execute(select(collections.c.id).where(collections.c.id == collection_id)).first():
                 raise CollectionError(f"no collection {collection_id!r} (see 'fimishare collections list')")
-            self._grant(connection, collection_id, grant)
-            self._changed(connection)
-
-    @staticmethod
-    def _grant(connection: Connection, collection_id: str, grant: Grant) -> None:
-        connection.execute(delete(collection_grants).where(
-            collection_grants.c.collection_id == collection_id, collection_grants.c.org_id == grant.org_id
-        ))
-        if grant.can_read or grant.can_write:
-            connection.execute(insert(collection_grants).values(
-                collection_id=collection_id, org_id=grant.org_id, can_read=grant.can_read, can_write=grant.can_write
-            ))
+            _grant(connection, collection_id, grant)
+            _changed(connection)
 
     def list(self, api_root: str | None = None) -> list[Collection]:
         return [c for c in self._current()[1] if api_root is None or c.api_root == api_root]
@@ -314,31 +309,39 @@ class Collections:
         collection_id: str,
         readable: Readable,
         *,
-        after_us: int | None = None,
+        after: Position | None = None,
         ids: Sequence[str] = (),
         types: Sequence[str] = (),
         spec_versions: Sequence[str] = (),
         versions: VersionSelector = VersionSelector(),
         limit: int | None = None,
     ) -> list[Entry]:
-        """The collection's versions that match, in date_added order. Versions of access
-        classes the reader may not read are not there at all, also not when finding the
-        first or last version of an object."""
+        """The collection's versions that match, in date_added order, from after ``after``.
+
+        Versions of access classes the reader may not read are not there at all, also not
+        when finding the first or last version of an object. Without ``spec_versions``, only
+        the versions of each object's newest STIX version count (TAXII 2.1 section 3.4.2).
+        """
         e, v = collection_entries, object_versions
-        conditions = [e.c.collection_id == collection_id, *self._visible(e, readable, spec_versions)]
-        if after_us is not None:
-            conditions.append(e.c.date_added_us > after_us)
+        conditions = [e.c.collection_id == collection_id, readable_by(e.c.access_class, readable)]
+        if spec_versions:
+            conditions.append(e.c.spec_version.in_(list(spec_versions)))
+        if after is not None:
+            date_added_us, version_added_us = after
+            # The first term alone is what the index ranges over.
+            conditions.append(and_(e.c.date_added_us >= date_added_us,
+                                   or_(e.c.date_added_us > date_added_us, e.c.version_added_us > version_added_us)))
         if ids:
             conditions.append(e.c.object_id.in_(list(ids)))
         if types:
             conditions.append(e.c.type.in_(list(types)))
         conditions.append(self._version_condition(e, readable, spec_versions, versions))
         query = (
-            select(e.c.date_added_us, e.c.object_id, e.c.modified_us, e.c.spec_version, e.c.access_class, v.c.json,
-                   v.c.source_org, v.c.submitted_by, v.c.created, v.c.modified)
+            select(e.c.date_added_us, e.c.version_added_us, e.c.object_id, e.c.modified_us, e.c.spec_version, e.c.access_class,
+                   v.c.json, v.c.source_org, v.c.submitted_by, v.c.created, v.c.modified)
             .join(v, v.c.date_added_us == e.c.version_added_us)
             .where(and_(*conditions))
-            .order_by(e.c.date_added_us)
+            .order_by(e.c.date_added_us, e.c.version_added_us)
         )
         if limit is not None:
             query = query.limit(limit)
@@ -346,32 +349,39 @@ class Collections:
             return [Entry(*row) for row in connection.execute(query)]
 
     @staticmethod
-    def _visible(table, readable: Readable, spec_versions: Sequence[str]) -> list:
-        conditions = [readable_by(table.c.access_class, readable)]
-        if spec_versions:
-            conditions.append(table.c.spec_version.in_(list(spec_versions)))
-        return conditions
-
-    def _version_condition(self, e, readable, spec_versions, versions: VersionSelector):
-        if versions.all:
-            return and_(True)
+    def _version_condition(e, readable, spec_versions, versions: VersionSelector):
+        """match[version] over the versions the reader sees, of the STIX versions asked for,
+        or else of each object's newest STIX version."""
         other = collection_entries.alias("other")
         same = [other.c.collection_id == e.c.collection_id, other.c.object_id == e.c.object_id,
-                *self._visible(other, readable, spec_versions)]
+                readable_by(other.c.access_class, readable)]
+        if spec_versions:
+            same.append(other.c.spec_version.in_(list(spec_versions)))
+            newer_spec = None
+        else:
+            newer_spec = other.c.spec_version > e.c.spec_version
+
+        def before(order):
+            """Some visible version comes before this one in ``order`` of modified."""
+            if newer_spec is None:
+                return exists().where(*same, order)
+            return exists().where(*same, or_(newer_spec, and_(other.c.spec_version == e.c.spec_version, order)))
+
         choices = []
         if versions.last:
-            choices.append(~exists().where(*same, other.c.modified_us > e.c.modified_us))
+            choices.append(~before(other.c.modified_us > e.c.modified_us))
         if versions.first:
-            choices.append(~exists().where(*same, other.c.modified_us < e.c.modified_us))
-        if versions.at:
-            choices.append(e.c.modified_us.in_(list(versions.at)))
+            choices.append(~before(other.c.modified_us < e.c.modified_us))
+        if versions.all or versions.at:
+            chosen = true() if versions.all else e.c.modified_us.in_(list(versions.at))
+            choices.append(chosen if newer_spec is None else and_(chosen, ~exists().where(*same, newer_spec)))
         return or_(*choices)
 
     def remove(self, collection_id: str, keys: Iterable[tuple[str, int]]) -> int:
         """Take versions (object id, modified_us) out of the collection; the store keeps them."""
         removed = 0
         keys = list(keys)
-        with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        with self.writing() as connection:
             for object_id, modified_us in keys:
                 removed += connection.execute(delete(collection_entries).where(
                     collection_entries.c.collection_id == collection_id,
@@ -379,3 +389,110 @@ class Collections:
                     collection_entries.c.modified_us == modified_us,
                 )).rowcount
         return removed
+
+
+def _changed(connection: Connection) -> None:
+    """Every change to roots, collections or grants moves this clock: readers then reload."""
+    timeline.allocate(connection, LAYOUT_TIMELINE, 1)
+
+
+def create_layout(connection: Connection, roots: Sequence[ApiRoot], new: Sequence[NewCollection]) -> list[Collection]:
+    """Make API roots and collections in the caller's writing transaction: all of them, or,
+    on a CollectionError, none. Each collection takes the stored versions its filter
+    matches, and the versions of its history with their own date_added."""
+    # No version is stored meanwhile: each is either seen here or sees the new collections.
+    timeline.lock(connection, timeline.STORE_TIMELINE)
+    now = time.time_ns() // 1000
+    for root in roots:
+        _check_root(connection, root)
+        if root.is_default:
+            connection.execute(update(api_roots).values(is_default=False))
+        connection.execute(insert(api_roots).values(
+            name=root.name, title=root.title, description=root.description, max_content_length=root.max_content_length,
+            exercise=root.exercise, is_default=root.is_default, created_at_us=now,
+        ))
+    made = []
+    for wanted in new:
+        collection_id = wanted.id or str(uuid.uuid4())
+        _check_collection(connection, wanted, collection_id)
+        connection.execute(insert(collections).values(
+            id=collection_id, api_root=wanted.api_root, alias=wanted.alias, title=wanted.title.strip(),
+            description=wanted.description, filter=wanted.filter.as_json(), writable=wanted.writable, created_at_us=now,
+        ))
+        for grant in wanted.grants:
+            _grant(connection, collection_id, grant)
+        if not wanted.filter.posted_only:
+            fill(connection, collection_id, wanted.filter)
+        if wanted.history:
+            _place_history(connection, collection_id, wanted.history)
+        made.append(Collection(collection_id, wanted.api_root, wanted.alias, wanted.title.strip(), wanted.description,
+                               wanted.filter, wanted.writable, wanted.grants))
+    _changed(connection)
+    return made
+
+
+def root_name_problem(name: str) -> str | None:
+    if not name or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name) or name == "taxii2":
+        return f"API root name {name!r}: use letters, digits, '-' and '_' (and not 'taxii2')"
+    return None
+
+
+def _check_root(connection: Connection, root: ApiRoot) -> None:
+    problem = root_name_problem(root.name)
+    if problem:
+        raise CollectionError(problem)
+    if not root.title.strip():
+        raise CollectionError(f"API root {root.name!r} needs a title")
+    if root.max_content_length <= 0:
+        raise CollectionError(f"API root {root.name!r}: max_content_length must be positive")
+    if connection.execute(select(api_roots.c.name).where(api_roots.c.name == root.name)).first():
+        raise CollectionError(f"API root {root.name!r} already exists")
+
+
+def _check_collection(connection: Connection, wanted: NewCollection, collection_id: str) -> None:
+    if not wanted.title.strip():
+        raise CollectionError("a collection needs a title")
+    if not connection.execute(select(api_roots.c.name).where(api_roots.c.name == wanted.api_root)).first():
+        raise CollectionError(f"no API root {wanted.api_root!r} (see 'fimishare roots list')")
+    if connection.execute(select(collections.c.api_root).where(collections.c.id == collection_id)).first():
+        raise CollectionError(f"a collection with id {collection_id!r} already exists")
+    if wanted.alias and connection.execute(
+        select(collections.c.id).where(collections.c.api_root == wanted.api_root, collections.c.alias == wanted.alias)
+    ).first():
+        raise CollectionError(f"API root {wanted.api_root!r} already has a collection with alias {wanted.alias!r}")
+
+
+def _place_history(connection: Connection, collection_id: str, history: Sequence[tuple[str, int, int]]) -> None:
+    """Entries for stored versions with the date_added another server gave them. The store's
+    timeline moves past the latest, so what is added afterwards comes after them in every page."""
+    v = object_versions
+    wanted = {(object_id, modified_us): date_added_us for object_id, modified_us, date_added_us in history}
+    keys = list(wanted)
+    held = {}
+    for start in range(0, len(keys), _CHUNK):
+        rows = connection.execute(
+            select(v.c.id, v.c.modified_us, v.c.date_added_us, v.c.type, v.c.spec_version, v.c.access_class)
+            .where(tuple_(v.c.id, v.c.modified_us).in_(keys[start : start + _CHUNK]))
+        )
+        held.update({(r.id, r.modified_us): r for r in rows})
+    missing = [key for key in keys if key not in held]
+    if missing:
+        object_id, modified_us = missing[0]
+        raise CollectionError(f"{len(missing)} versions of the history are not stored, e.g. {object_id} at "
+                              f"{timeline.to_timestamp(modified_us)}")
+    rows = [(collection_id, r.date_added_us, wanted[key], r.id, r.type, r.spec_version, r.modified_us, r.access_class)
+            for key, r in held.items()]
+    # A version the filter already placed keeps its place.
+    insert_rows(connection, collection_entries, ENTRY_COLUMNS, rows)
+    refresh_statistics(connection, collection_entries.name)
+    timeline.advance(connection, timeline.STORE_TIMELINE, max(wanted.values()))
+
+
+def _grant(connection: Connection, collection_id: str, grant: Grant) -> None:
+    connection.execute(delete(collection_grants).where(
+        collection_grants.c.collection_id == collection_id, collection_grants.c.org_id == grant.org_id
+    ))
+    if grant.can_read or grant.can_write:
+        connection.execute(insert(collection_grants).values(
+            collection_id=collection_id, org_id=grant.org_id, can_read=grant.can_read, can_write=grant.can_write
+        ))

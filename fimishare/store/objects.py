@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
 from fimishare.sharing.markings import is_exercise_marking
+from fimishare.stix_profiles.parsing import spec_version_of
 from fimishare.store import timeline
 from fimishare.store.collections import (
     ENTRY_COLUMNS,
@@ -39,7 +40,7 @@ def _version_rows(versions: list[Version], added: list[int], provenance: Provena
         (
             version.obj["id"],
             version.obj["type"],
-            version.obj.get("spec_version", "2.1"),
+            version.spec_version,
             version.modified_us,
             version.obj.get("created"),
             version.obj.get("modified"),
@@ -95,7 +96,7 @@ class Version:
 
     @property
     def spec_version(self) -> str:
-        return self.obj.get("spec_version", "2.1")
+        return spec_version_of(self.obj)
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,8 @@ api_roots = Table(
     Column("description", Text),
     Column("max_content_length", BigInteger, nullable=False),
     Column("exercise", Boolean, nullable=False, default=False),
+    # The root discovery names as the default (at most one; otherwise the oldest).
+    Column("is_default", Boolean, nullable=False, default=False),
     Column("created_at_us", BigInteger, nullable=False),
 )
 
@@ -178,8 +180,10 @@ collection_grants = Table(
 
 # The versions each collection holds, with their date_added there. Written in the same
 # transaction as the versions, with values from the store's timeline, so paging a
-# collection by date_added never skips. The key columns are repeated from object_versions
-# so that TAXII filters and "latest version" are answered from this table's indexes.
+# collection by date_added never skips. Versions migrated from another server keep the
+# date_added it gave them, which several versions may share: pages run in the order of
+# (date_added, version_added). The key columns are repeated from object_versions so that
+# TAXII filters and "latest version" are answered from this table's indexes.
 collection_entries = Table(
     "collection_entries",
     metadata,
@@ -191,7 +195,7 @@ collection_entries = Table(
     Column("spec_version", String(8), nullable=False),
     Column("modified_us", BigInteger, nullable=False),
     Column("access_class", BigKey, nullable=False),
-    UniqueConstraint("collection_id", "date_added_us"),
+    Index(None, "collection_id", "date_added_us", "version_added_us"),
     Index(None, "collection_id", "object_id", "modified_us"),
     Index(None, "collection_id", "type", "date_added_us"),
     sqlite_with_rowid=False,

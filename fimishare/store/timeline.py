@@ -40,6 +40,11 @@ def lock(connection: Connection, timeline: str) -> int:
     return last
 
 
+def now() -> str:
+    """The current time as a STIX timestamp, to the millisecond."""
+    return to_timestamp(time.time_ns() // 1000)[:-4] + "Z"
+
+
 def to_timestamp(microseconds: int) -> str:
     """STIX/TAXII timestamp with microsecond precision, e.g. 2024-11-01T09:00:00.123456Z."""
     moment = datetime.fromtimestamp(microseconds / 1_000_000, tz=timezone.utc)
@@ -56,3 +61,9 @@ def from_timestamp(text: str) -> int:
         raise ValueError(f"timestamp {text!r} has a malformed fraction of a second")
     seconds = int(datetime.fromisoformat(base + "+00:00").timestamp())
     return seconds * 1_000_000 + (int((fraction + "000000")[:6]) if dot else 0)
+
+
+def advance(connection: Connection, timeline: str, to_us: int) -> None:
+    """Make every later value on the locked timeline come after ``to_us``."""
+    connection.execute(update(timelines).where(timelines.c.name == timeline, timelines.c.last_added_us < to_us)
+                       .values(last_added_us=to_us))

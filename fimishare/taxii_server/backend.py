@@ -9,36 +9,70 @@ not read is nowhere in an answer, not even in its counts.
 from __future__ import annotations
 
 import orjson
-from flask import g, request
+from flask import g, request, url_for
 from medallion.backends.base import Backend
 from medallion.common import create_resource, generate_status, generate_status_details
 from medallion.exceptions import ProcessingError
 
+from fimishare.config import Settings
 from fimishare.node import Node
 from fimishare.sharing.access import is_reference
 from fimishare.sharing.policy import SharingPolicy
 from fimishare.sharing.principals import Holding, Principal
 from fimishare.stix_profiles.ingest import REJECTED
+from fimishare.stix_profiles.parsing import SPEC_VERSIONS
+from fimishare.store.accounts import Account, AccountError
 from fimishare.store.collections import Collection, Entry, VersionSelector
 from fimishare.store.objects import Provenance
 from fimishare.store.timeline import to_timestamp
 from fimishare.taxii_server import status
 from fimishare.taxii_server.filters import TaxiiFilter, next_token, parse_filter
+from fimishare.taxii_server.medallion_data import DEFAULT_ACCOUNT, open_seeded
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
-STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+STIX_MEDIA_TYPES = [f"application/stix+json;version={version}" for version in reversed(SPEC_VERSIONS)]
 EVERY_VERSION = VersionSelector(last=False, all=True)
 DELETING_ROLES = frozenset({"admin", "analyst", "sync"})
 
 
 class StoreBackend(Backend):
-    def __init__(self, node: Node):
+    """The backend of fimishare's TAXII server, and a backend medallion's own server can load.
+
+    fimishare builds it with its node. medallion builds it from its configuration's
+    ``backend`` section: ``{"module": "fimishare.taxii_server.backend", "module_class":
+    "StoreBackend"}``, with the store named by FIMISHARE_HOME or FIMISHARE_DATABASE_URL,
+    and optionally ``filename``, a medallion data file that seeds the store when none of its
+    API roots is there yet, and ``account``, the fimishare account that medallion's users
+    act as unless an account has their name (default: the account the seeding made).
+    """
+
+    def __init__(self, node: Node | None = None, *, filename: str | None = None, account: str = DEFAULT_ACCOUNT,
+                 **medallion_config):
+        if node is None:
+            node = open_seeded(Settings.from_env(), filename, account)
         self.node = node
+        self.medallion_account = account
 
     # -- who asks, cached for the request -------------------------------------
 
+    def _account(self) -> Account:
+        if "taxii_account" not in g:
+            # Only under medallion's own server, which has authenticated the user itself.
+            from medallion import auth
+
+            g.taxii_account = self._account_for(auth.current_user())
+        return g.taxii_account
+
+    def _account_for(self, medallion_user: str) -> Account:
+        for name in (medallion_user, self.medallion_account):
+            try:
+                return self.node.directory.account(name)
+            except AccountError:
+                continue
+        raise ProcessingError(f"no fimishare account {medallion_user!r} or {self.medallion_account!r} to act as", 403)
+
     def _principal(self, api_root: str) -> Principal:
-        account = g.taxii_account
+        account = self._account()
         root = self._root(api_root)
         return account.principal(exercise=bool(root and root.exercise))
 
@@ -52,7 +86,7 @@ class StoreBackend(Backend):
         """The root's collections the caller may read or write, by id, with (can_read, can_write)."""
         cache = g.setdefault("taxii_collections", {})
         if api_root not in cache:
-            account = g.taxii_account
+            account = self._account()
             rights = ((c, *c.rights(account.org_id, account.role, self.node.node_org)) for c in self.node.collections.list(api_root))
             cache[api_root] = {c.id: (c, can_read, can_write) for c, can_read, can_write in rights if can_read or can_write}
         return cache[api_root]
@@ -66,17 +100,18 @@ class StoreBackend(Backend):
 
     def server_discovery(self):
         org = self.node.directory.node_organisation()
-        roots = self.node.collections.roots()
+        default = self.node.collections.default_root()
         return {
             "title": f"{org.name} fimishare",
             "description": "FIMI, hybrid and cyber threat information shared between EU and Japanese partners (STIX 2.1).",
-            "api_roots": [self._root_url(root.name) for root in roots],
-            **({"default": self._root_url(roots[0].name)} if roots else {}),
+            "api_roots": [self._root_url(root.name) for root in self.node.collections.roots()],
+            **({"default": self._root_url(default.name)} if default else {}),
         }
 
     @staticmethod
     def _root_url(name: str) -> str:
-        return f"{request.url_root}taxii2/{name}/"
+        # fimishare serves roots under /taxii2/, medallion's own server at the top.
+        return url_for(f"{request.blueprint}.get_api_root_information", api_root=name, _external=True)
 
     def get_api_root_information(self, api_root):
         root = self._root(api_root)
@@ -106,7 +141,7 @@ class StoreBackend(Backend):
             **({"alias": collection.alias} if collection.alias else {}),
             "can_read": can_read,
             "can_write": can_write,
-            "media_types": [STIX_MEDIA_TYPE],
+            "media_types": STIX_MEDIA_TYPES,
         }
 
     # -- reading ----------------------------------------------------------------
@@ -145,7 +180,8 @@ class StoreBackend(Backend):
         return self._envelope("versions", [_version(entry) for entry, _ in page], page, more)
 
     def _envelope(self, name: str, items: list, page: list[tuple[Entry, object]], more: bool):
-        resource = create_resource(name, items, more, next_token(page[-1][0].date_added_us) if more else None)
+        last = page[-1][0] if page else None
+        resource = create_resource(name, items, more, next_token((last.date_added_us, last.version_added_us)) if more else None)
         headers = {}
         if page:  # in date_added order
             headers["X-TAXII-Date-Added-First"] = to_timestamp(page[0][0].date_added_us)
@@ -162,11 +198,11 @@ class StoreBackend(Backend):
         principal = self._principal(api_root)
         readable = self.node.readable_classes(principal)
         page: list[tuple[Entry, object]] = []
-        after = query.after_us
+        after = query.after
         while True:
             wanted = limit + 1 - len(page)
             rows = self.node.collections.entries(
-                collection_id, readable, after_us=after, ids=query.ids, types=query.types,
+                collection_id, readable, after=after, ids=query.ids, types=query.types,
                 spec_versions=query.spec_versions, versions=query.versions, limit=wanted,
             )
             for entry in rows:
@@ -175,7 +211,7 @@ class StoreBackend(Backend):
                     page.append((entry, item))
             if len(rows) < wanted or len(page) > limit:
                 break
-            after = rows[-1].date_added_us
+            after = (rows[-1].date_added_us, rows[-1].version_added_us)
         return page[:limit], len(page) > limit
 
     def _view(self, principal: Principal, entry: Entry) -> dict | None:
@@ -238,7 +274,7 @@ class StoreBackend(Backend):
         return refused
 
     def get_status(self, api_root, status_id):
-        return status.load(self.node.engine, api_root, g.taxii_account.org_id, status_id)
+        return status.load(self.node.engine, api_root, self._account().org_id, status_id)
 
     def delete_object(self, api_root, collection_id, object_id, filter_args, allowed_filters):
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)

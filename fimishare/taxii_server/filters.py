@@ -6,27 +6,29 @@ from dataclasses import dataclass, field
 
 from medallion.exceptions import ProcessingError
 
-from fimishare.store.collections import VersionSelector
+from fimishare.stix_profiles.parsing import SPEC_VERSIONS
+from fimishare.store.collections import END_OF_INSTANT, Position, VersionSelector
 from fimishare.store.timeline import from_timestamp
 
-SPEC_VERSIONS = ("2.0", "2.1")
+_TOKEN = re.compile(r"^([0-9]{1,19})(?:-([0-9]{1,19}))?$")
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
 class TaxiiFilter:
-    after_us: int | None = None  # added_after, or the position `next` stands for, whichever is later
+    after: Position | None = None  # added_after, or the position `next` stands for, whichever is later
     ids: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     versions: VersionSelector = field(default_factory=VersionSelector)
     spec_versions: tuple[str, ...] = ()
 
 
-def next_token(date_added_us: int) -> str:
-    """`next` names the position after the last object of a page: its date_added. Values are
-    unique and committed in order, so continuing from there neither skips nor repeats."""
-    return str(date_added_us)
+def next_token(position: Position) -> str:
+    """`next` names the last entry of a page by its place in the collection's order:
+    (date_added, version_added). Entries are committed in that order, and several may share
+    a date_added (migrated ones), so continuing from there neither skips nor repeats."""
+    return "%d-%d" % position
 
 
 def parse_filter(args: dict[str, str], allowed: tuple[str, ...], *, default_versions: VersionSelector = VersionSelector()) -> TaxiiFilter:
@@ -36,14 +38,16 @@ def parse_filter(args: dict[str, str], allowed: tuple[str, ...], *, default_vers
             raise _bad(f"{name} is not a filter of this endpoint (it takes {', '.join(f'match[{a}]' for a in allowed) or 'none'})")
     after = None
     if "added_after" in args:
-        after = _timestamp("added_after", args["added_after"])
+        after = (_timestamp("added_after", args["added_after"]), END_OF_INSTANT)
     if "next" in args:
-        token = args["next"]
-        if not token.isascii() or not token.isdigit():
-            raise _bad(f"next={token!r} is not a value this server gave")
-        after = max(after or 0, int(token))
+        token = _TOKEN.match(args["next"])
+        if token is None:
+            raise _bad(f"next={args['next']!r} is not a value this server gave")
+        # A bare date_added is a token from before entries could share one.
+        position = (int(token[1]), int(token[2]) if token[2] else END_OF_INSTANT)
+        after = max(after or position, position)
     return TaxiiFilter(
-        after_us=after,
+        after=after,
         ids=tuple(_each("match[id]", args, _ID, "a STIX id such as indicator--<uuid>")),
         types=tuple(_each("match[type]", args, _TYPE, "a STIX type name such as indicator")),
         versions=_versions(args.get("match[version]"), default_versions),

@@ -4,16 +4,24 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from fimishare.store.schema import taxii_statuses
 
 
 def save(engine: Engine, api_root: str, org_id: str, resource: dict) -> None:
     with engine.begin() as connection:
-        connection.execute(insert(taxii_statuses).values(
-            id=resource["id"], api_root=api_root, org_id=org_id, resource=resource, created_at_us=time.time_ns() // 1000
-        ))
+        insert_status(connection, api_root, org_id, resource, time.time_ns() // 1000)
+
+
+def insert_status(connection: Connection, api_root: str, org_id: str, resource: dict, created_at_us: int) -> None:
+    connection.execute(insert(taxii_statuses).values(
+        id=resource["id"], api_root=api_root, org_id=org_id, resource=resource, created_at_us=created_at_us
+    ))
+
+
+def exists(connection: Connection, status_id: str) -> bool:
+    return connection.execute(select(taxii_statuses.c.id).where(taxii_statuses.c.id == status_id)).first() is not None
 
 
 def load(engine: Engine, api_root: str, org_id: str, status_id: str) -> dict | None:
