@@ -22,6 +22,7 @@ from fimishare.store.accounts import AccountError
 from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH, EVERY_PARTNER, TLP_NAMES, CollectionError, CollectionFilter, Grant
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import ROLES
+from fimishare.taxii_server.medallion_data import DEFAULT_ACCOUNT, MedallionDataError, migrate, read_data
 
 
 def _node() -> Node:
@@ -165,6 +166,41 @@ def roots_add(name: str, title: str, description: str | None, max_content_length
 def roots_list() -> None:
     for root in _node().collections.roots():
         click.echo(f"/taxii2/{root.name}/\t{root.title}\t{'exercise' if root.exercise else 'real'}\t{root.max_content_length}")
+
+
+@main.group()
+def taxii() -> None:
+    """The TAXII 2.1 server's data: migrating from medallion."""
+
+
+@taxii.command("import-medallion")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True,
+              help="The account that gets the file's can_read and can_write; made, in a new partner organisation, if absent.")
+def taxii_import_medallion(file: Path, account: str) -> None:
+    """Migrate a medallion server's memory-backend data file (the layout of its default_data.json).
+
+    Its API roots, collections (same ids, titles, descriptions, date_added values), objects
+    and status resources are created here; objects go through the ingest pipeline, and what
+    it rejects is reported. Nothing is written when the file's layout is wrong or its roots
+    or collections exist already.
+    """
+    node = _node()
+    try:
+        report = migrate(node, read_data(file), source=str(file), account=account)
+    except (MedallionDataError, CollectionError, AccountError) as error:
+        raise click.ClickException(str(error)) from None
+    _print_report(report.ingest)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    default = node.collections.default_root()
+    click.echo(f"migrated API roots {', '.join(report.roots)} (default /taxii2/{default.name}/), {report.collections} collections "
+               f"with {report.entries} versions, {report.statuses} status resources")
+    click.echo(f"medallion's users act as account {report.account.name}")
+    if report.api_key:
+        click.echo(f"api key\t{report.api_key}")
+    if not report.ingest.ok:
+        raise SystemExit(1)
 
 
 @main.group("collections")

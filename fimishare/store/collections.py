@@ -373,7 +373,9 @@ class Collections:
         if versions.first:
             choices.append(~before(other.c.modified_us < e.c.modified_us))
         if versions.all or versions.at:
-            chosen = true() if versions.all else e.c.modified_us.in_(list(versions.at))
+            # An object without timestamps (a cyber observable) has its date_added for a version.
+            chosen = true() if versions.all else or_(e.c.modified_us.in_(list(versions.at)),
+                                                     and_(e.c.modified_us == 0, e.c.date_added_us.in_(list(versions.at))))
             choices.append(chosen if newer_spec is None else and_(chosen, ~exists().where(*same, newer_spec)))
         return or_(*choices)
 

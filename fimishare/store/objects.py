@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import orjson
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, select, true, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
@@ -307,7 +307,7 @@ class ObjectStore:
             newest = select(func.max(newer.c.modified_us)).where(newer.c.id == v.c.id).scalar_subquery()
             conditions.append(v.c.modified_us == newest)
         order = (v.c.modified_us, v.c.date_added_us) if by_modified else (v.c.date_added_us,)
-        query = query.where(and_(*conditions)).order_by(*order)
+        query = query.where(and_(true(), *conditions)).order_by(*order)
         if limit:
             query = query.limit(limit)
         for row in connection.execute(query):
