@@ -386,7 +386,7 @@ def test_versions_lists_every_version_in_date_added_order(medallion):
 
 def test_match_spec_version_serves_stix_2_0_objects_as_2_0(medallion):
     """The malware has a STIX 2.1 version (2017) and a newer STIX 2.0 one (2018). Without
-    match[spec_version] only each object's newest STIX version counts (TAXII 2.1 section 3.4.2)."""
+    match[spec_version] only each object's newest STIX version counts (TAXII 2.1 section 3.5)."""
     path = f"{REPAIRED_ROOT}/collections/{REPAIRED}/objects/{MALWARE}/"
     default, _ = medallion.get(path)
     assert [(obj.get("spec_version"), obj["modified"]) for obj in default["objects"]] == [("2.1", "2017-01-27T13:49:53.997Z")]
@@ -445,6 +445,20 @@ def test_sco_versions_are_their_date_added(medallion):
         objects, _ = medallion.objects(ADDING, **{"match[id]": sco["id"], "match[version]": version})
         assert objects == [sco], version
     assert medallion.objects(ADDING, **{"match[id]": sco["id"], "match[version]": "2017-01-01T00:00:00.000Z"})[0] == []
+
+
+def test_an_older_version_added_late_is_not_served_as_the_current_one(medallion):
+    """added_after with match[version]=last: the object's last version, if it was added after
+    (docs/taxii-conformance.md, row 7; medallion would serve the older version)."""
+    newer = indicator("[domain-name:value = 'late.example']", created="2024-01-01T00:00:00.000Z", modified="2024-02-01T00:00:00.000Z")
+    older = {**newer, "modified": "2024-01-01T00:00:00.000Z"}
+    assert medallion.post([newer])["success_count"] == 1
+    [record], _ = medallion.objects(ADDING, endpoint="manifest", **{"match[id]": newer["id"]})
+    assert medallion.post([older])["success_count"] == 1
+    after = {"added_after": record["date_added"], "match[id]": newer["id"]}
+    assert medallion.objects(ADDING, **after)[0] == []
+    assert medallion.objects(ADDING, **after, **{"match[version]": "all"})[0] == [older]
+    assert medallion.objects(ADDING, **{"match[id]": newer["id"]})[0] == [newer]
 
 
 # --------------------------------------------------------------------------- deleting

@@ -320,7 +320,7 @@ class Collections:
 
         Versions of access classes the reader may not read are not there at all, also not
         when finding the first or last version of an object. Without ``spec_versions``, only
-        the versions of each object's newest STIX version count (TAXII 2.1 section 3.4.2).
+        the versions of each object's newest STIX version count (TAXII 2.1 section 3.5).
         """
         e, v = collection_entries, object_versions
         conditions = [e.c.collection_id == collection_id, readable_by(e.c.access_class, readable)]
