@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import Readable, is_reference
 from fimishare.sharing.markings import is_exercise_marking
+from fimishare.stix_profiles.parsing import SPEC_VERSIONS
 from fimishare.store import timeline
 from fimishare.store.database import WRITE, insert_rows, refresh_statistics
 from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions, timelines
@@ -357,27 +358,24 @@ class Collections:
                 readable_by(other.c.access_class, readable)]
         if spec_versions:
             same.append(other.c.spec_version.in_(list(spec_versions)))
-            newer_spec = None
+            of_newest_spec = true()
         else:
-            newer_spec = other.c.spec_version > e.c.spec_version
-
-        def before(order):
-            """Some visible version comes before this one in ``order`` of modified."""
-            if newer_spec is None:
-                return exists().where(*same, order)
-            return exists().where(*same, or_(newer_spec, and_(other.c.spec_version == e.c.spec_version, order)))
-
+            same.append(other.c.spec_version == e.c.spec_version)
+            # Nothing is newer than the newest STIX version: the query looks further only for older ones.
+            newer_spec = [*same[:-1], other.c.spec_version > e.c.spec_version]
+            of_newest_spec = or_(e.c.spec_version == SPEC_VERSIONS[-1], ~exists().where(*newer_spec))
         choices = []
         if versions.last:
-            choices.append(~before(other.c.modified_us > e.c.modified_us))
+            choices.append(~exists().where(*same, other.c.modified_us > e.c.modified_us))
         if versions.first:
-            choices.append(~before(other.c.modified_us < e.c.modified_us))
-        if versions.all or versions.at:
+            choices.append(~exists().where(*same, other.c.modified_us < e.c.modified_us))
+        if versions.at:
             # An object without timestamps (a cyber observable) has its date_added for a version.
-            chosen = true() if versions.all else or_(e.c.modified_us.in_(list(versions.at)),
-                                                     and_(e.c.modified_us == 0, e.c.date_added_us.in_(list(versions.at))))
-            choices.append(chosen if newer_spec is None else and_(chosen, ~exists().where(*same, newer_spec)))
-        return or_(*choices)
+            choices.append(or_(e.c.modified_us.in_(list(versions.at)),
+                               and_(e.c.modified_us == 0, e.c.date_added_us.in_(list(versions.at)))))
+        if versions.all:
+            choices = [true()]
+        return and_(or_(*choices), of_newest_spec)
 
     def remove(self, collection_id: str, keys: Iterable[tuple[str, int]]) -> int:
         """Take versions (object id, modified_us) out of the collection; the store keeps them."""
