@@ -1,8 +1,10 @@
 """Our SpecValidator must give the OASIS stix2validator's verdict, object by object.
 
-The OASIS validator is the oracle: ``validate_instance(obj, ValidationOptions(version="2.1"))``.
-Where it raises instead of returning a result (malformed input that trips one
-of its checks), the verdict counts as "invalid".
+The OASIS validator is the oracle: ``validate_instance(obj, ValidationOptions(version="2.0"))``
+for a top-level STIX 2.0 object (``spec_version_of(obj) == "2.0"``, bundles
+excepted) and ``version="2.1"`` for everything else.  Where it raises instead
+of returning a result (malformed input that trips one of its checks), the
+verdict counts as "invalid".
 
 The shared-data differential samples the big ATT&CK/DISARM bundles
 deterministically (every non-relationship object, every 5th relationship) so
@@ -18,6 +20,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from fimishare.stix_profiles.parsing import spec_version_of
 from fimishare.stix_profiles.problems import ERROR, Problem
 from fimishare.stix_profiles.validation import SpecValidator, default_validator
 
@@ -38,6 +41,11 @@ def options() -> ValidationOptions:
     return ValidationOptions(version="2.1", silent=True)
 
 
+@pytest.fixture(scope="module")
+def options_20() -> ValidationOptions:
+    return ValidationOptions(version="2.0", silent=True)
+
+
 def oasis_verdict(obj: Any, options: ValidationOptions) -> bool:
     try:
         return bool(validate_instance(copy.deepcopy(obj), options).is_valid)
@@ -51,6 +59,22 @@ def our_verdict(validator: SpecValidator, obj: Any) -> bool:
 
 def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == ERROR]
+
+
+def assert_corpus_verdict(name: str, obj: Any, expected: bool, path: str | None,
+                          validator: SpecValidator, options: ValidationOptions) -> None:
+    """The reference and we both give the verdict the corpus expects (so neither
+    agreement nor the expectation can be vacuous), with an error at ``path``."""
+    theirs = oasis_verdict(obj, options)
+    problems = validator.validate(obj)
+    ours = not errors(problems)
+    assert theirs == expected, f"OASIS says {theirs} for {name!r}; the corpus expects {expected}"
+    assert ours == expected, f"we say {ours} for {name!r}: {problems}"
+    if path is not None:
+        assert any(p.path == path for p in errors(problems)), f"no error at {path}: {problems}"
+    for p in errors(problems):
+        assert p.object_id == (obj.get("id") if isinstance(obj.get("id"), str) else None)
+        assert p.path.startswith("$") and p.message
 
 
 # --------------------------------------------------------------------------
@@ -98,7 +122,7 @@ def _shared_files(root: Path) -> list[Path]:
 
 
 @pytest.mark.shared_data
-def test_shared_data_verdicts_match_oasis(shared_data: Path, validator: SpecValidator, options) -> None:
+def test_shared_data_verdicts_match_oasis(shared_data: Path, validator: SpecValidator, options, options_20) -> None:
     files = _shared_files(shared_data)
     assert files, "no JSON files under shared data"
     compared = 0
@@ -109,7 +133,7 @@ def test_shared_data_verdicts_match_oasis(shared_data: Path, validator: SpecVali
         objects = _sample(list(_stix_objects(doc)))
         for obj in objects:
             ours = our_verdict(validator, obj)
-            theirs = oasis_verdict(obj, options)
+            theirs = oasis_verdict(obj, options_20 if spec_version_of(obj) == "2.0" else options)
             compared += 1
             if ours != theirs:
                 mismatches.append((path.name, obj.get("id"), ours, theirs, validator.validate(obj)[:3]))
@@ -192,7 +216,8 @@ CASES: list[tuple[str, Any, bool, str | None]] = [
     ("id type mismatch", sdo("campaign", name="c", id=f"malware--{ID}"), False, "$.id"),
     ("missing name", sdo("campaign"), False, None),
     ("missing created", sdo("campaign", name="c", created=_DROP), False, None),
-    ("missing spec_version", sdo("campaign", name="c", spec_version=_DROP), False, None),
+    ("missing spec_version and created", sdo("campaign", name="c", spec_version=_DROP, created=_DROP,
+                                             modified=_DROP), False, None),
     ("created not millisecond precise", sdo("campaign", name="c", created="2024-01-02T03:04:05Z",
                                             modified="2024-01-02T03:04:05Z"), False, "$.created"),
     ("modified before created", sdo("campaign", name="c", modified="2023-01-02T03:04:05.678Z"), False, "$.modified"),
@@ -282,16 +307,8 @@ CASES: list[tuple[str, Any, bool, str | None]] = [
 @pytest.mark.parametrize("name,obj,expected,path", CASES, ids=[c[0] for c in CASES])
 def test_corpus_matches_oasis(name: str, obj: Any, expected: bool, path: str | None,
                               validator: SpecValidator, options) -> None:
-    theirs = oasis_verdict(obj, options)
-    problems = validator.validate(obj)
-    ours = not errors(problems)
-    assert theirs == expected, f"OASIS says {theirs} for {name!r}; the corpus expects {expected}"
-    assert ours == expected, f"we say {ours} for {name!r}: {problems}"
-    if path is not None:
-        assert any(p.path == path for p in errors(problems)), f"no error at {path}: {problems}"
-    for p in errors(problems):
-        assert p.object_id == (obj.get("id") if isinstance(obj.get("id"), str) else None)
-        assert p.path.startswith("$") and p.message
+    assert spec_version_of(obj) != "2.0", "the STIX 2.0 corpus is below"
+    assert_corpus_verdict(name, obj, expected, path, validator, options)
 
 
 def test_corpus_is_large_enough() -> None:
@@ -317,3 +334,239 @@ def test_not_an_object(validator: SpecValidator) -> None:
 
 def test_default_validator_is_cached() -> None:
     assert default_validator() is default_validator()
+
+
+# --------------------------------------------------------------------------
+# STIX 2.0: a top-level object whose spec_version_of is "2.0" gets the reference's version="2.0" verdict
+
+STIX20_EXAMPLES = Path(stix2validator.__file__).parent / "schemas-2.0" / "examples"
+MEDALLION_STIX20_COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+
+
+def _stix20_example_bundles() -> list[dict]:
+    bundles = []
+    for path in sorted(STIX20_EXAMPLES.rglob("*.json")):
+        with open(path, encoding="utf-8") as fh:
+            bundles.append(json.load(fh))
+    return bundles
+
+
+def test_stix20_examples_match_oasis(validator: SpecValidator, options_20) -> None:
+    objects = [obj for bundle in _stix20_example_bundles() for obj in _stix_objects(bundle)
+               if spec_version_of(obj) == "2.0"]
+    assert len(objects) > 200
+    verdicts = [(obj["id"], our_verdict(validator, obj), oasis_verdict(obj, options_20)) for obj in objects]
+    mismatches = [v for v in verdicts if v[1] != v[2]]
+    assert not mismatches, f"{len(mismatches)} verdict mismatches, e.g. {mismatches[:5]}"
+    assert all(ours for _, ours, _ in verdicts), "the OASIS examples are valid STIX 2.0"
+
+
+def test_stix20_example_bundles_are_still_judged_as_2_1_bundles(validator: SpecValidator, options) -> None:
+    bundles = _stix20_example_bundles()
+    assert bundles and all(b["type"] == "bundle" and b["spec_version"] == "2.0" for b in bundles)
+    for bundle in bundles:
+        assert our_verdict(validator, bundle) == oasis_verdict(bundle, options), bundle["id"]
+
+
+@pytest.mark.shared_data
+def test_medallion_stix20_object_matches_oasis(shared_data: Path, validator: SpecValidator, options_20) -> None:
+    with open(shared_data / "oasis" / "medallion_default_data.json", encoding="utf-8") as fh:
+        doc = json.load(fh)
+    collection = next(c for c in doc["trustgroup1"]["collections"] if c["id"] == MEDALLION_STIX20_COLLECTION)
+    stix20 = [obj for obj in collection["objects"] if spec_version_of(obj) == "2.0"]
+    assert [obj["type"] for obj in stix20] == ["malware"]
+    malware = stix20[0]
+    # written with 2.1 properties (malware_types, is_family) but no spec_version:
+    # as STIX 2.0 it lacks the labels 2.0 requires
+    assert oasis_verdict(malware, options_20) is False
+    problems = errors(validator.validate(malware))
+    assert any("labels" in p.message for p in problems), problems
+
+
+def sdo20(type_: str, **props: Any) -> dict:
+    obj = {"type": type_, "id": f"{type_}--{ID}", "created": TS, "modified": TS}
+    obj.update(props)
+    return {k: v for k, v in obj.items() if v is not _DROP}
+
+
+def observed20(objects: dict, **props: Any) -> dict:
+    return sdo20("observed-data", **{"first_observed": TS, "last_observed": TS, "number_observed": 1,
+                                     "objects": objects, **props})
+
+
+INDICATOR_20 = dict(labels=["malicious-activity"], pattern="[ipv4-addr:value = '198.51.100.1']", valid_from=TS)
+TLP_WHITE_STIX20 = {
+    "type": "marking-definition", "id": "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+    "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": "white"},
+}
+STATEMENT_20 = {"type": "marking-definition", "id": f"marking-definition--{ID}", "created": TS,
+                "definition_type": "statement", "definition": {"statement": "Copyright Acme"}}
+OBSERVABLES_20 = {
+    "0": {"type": "file", "name": "a.exe", "name_enc": "UTF-8", "parent_directory_ref": "1",
+          "hashes": {"MD5": "d41d8cd98f00b204e9800998ecf8427e"}, "created": "2016-01-01T00:00:00Z",
+          "extensions": {"windows-pebinary-ext": {"pe_type": "exe", "time_date_stamp": "2016-01-01T00:00:00Z"}}},
+    "1": {"type": "directory", "path": "C:\\tmp", "path_enc": "UTF-8", "contains_refs": ["0"]},
+    "2": {"type": "artifact", "mime_type": "application/zip", "payload_bin": "aGVsbG8="},
+    "3": {"type": "software", "name": "w", "languages": ["eng"], "cpe": "cpe:2.3:a:acme:widget:1.0:*:*:*:*:*:*:*"},
+    "4": {"type": "email-addr", "value": "a@example.com"},
+    "5": {"type": "email-message", "is_multipart": False, "date": "2016-01-01T00:00:00Z", "from_ref": "4"},
+    "6": {"type": "x-acme-thing", "x_acme_value": "v"},
+}
+PE_EXT = "windows-pebinary-ext"
+
+# (name, object, expected verdict, expected path of one error or None)
+CASES_20: list[tuple[str, Any, bool, str | None]] = [
+    # --- valid, some of them invalid as 2.1
+    ("indicator", sdo20("indicator", **INDICATOR_20), True, None),
+    ("malware", sdo20("malware", name="m", labels=["remote-access-trojan"]), True, None),
+    ("TLP marking definition", TLP_WHITE_STIX20, True, None),
+    ("statement marking definition", STATEMENT_20, True, None),
+    ("TLP marking definition without definition: the 2.0 schema's TLP branch allows it",
+     {k: v for k, v in TLP_WHITE_STIX20.items() if k != "definition"}, True, None),
+    ("observed-data with observables that have no ids", observed20(OBSERVABLES_20), True, None),
+    ("valid_until equal to valid_from (2.1 wants later)", sdo20("indicator", **INDICATOR_20, valid_until=TS),
+     True, None),
+    ("first_seen precise to the second", sdo20("campaign", name="c", first_seen="2016-01-01T00:00:00Z"), True, None),
+    ("explicit spec_version 2.0", sdo20("campaign", name="c", spec_version="2.0"), True, None),
+    ("custom x- SDO", sdo20("x-acme-widget", name="w", x_acme_size=3), True, None),
+    ("custom non-x SDO", sdo20("widget-thing", name="w"), True, None),
+    ("custom property", sdo20("campaign", name="c", x_acme_note="hi"), True, None),
+    ("pattern with x-<source>-<name> type and x_<source>_<name> property",
+     sdo20("indicator", **{**INDICATOR_20, "pattern": "[x-acme-thing:value = 'a'] AND [file:x_acme_note = 'b']"}),
+     True, None),
+    ("no lang rule in 2.0", sdo20("campaign", name="c", lang="klingon-xx"), True, None),
+    ("no cpe rule outside observables in 2.0", sdo20("tool", name="t", labels=["remote-access"],
+                                                      cpe="see cpe:2.3:a:acme:widget:1.0:*:*:*:*:*:*:*"), True, None),
+    ("no network-traffic end/start rule in 2.0", observed20({
+        "0": {"type": "ipv4-addr", "value": "198.51.100.1"},
+        "1": {"type": "network-traffic", "src_ref": "0", "protocols": ["tcp"],
+              "start": "2016-01-02T00:00:00Z", "end": "2016-01-01T00:00:00Z"}}), True, None),
+    # --- schema differences from 2.1
+    ("2.1 indicator shape: no labels", sdo20("indicator", pattern=INDICATOR_20["pattern"], valid_from=TS,
+                                             pattern_type="stix", indicator_types=["malicious-activity"]),
+     False, None),
+    ("2.1 malware shape: no labels", sdo20("malware", name="m", is_family=False,
+                                           malware_types=["remote-access-trojan"]), False, None),
+    ("pattern_type does not exempt a pattern", sdo20("indicator", **{**INDICATOR_20, "pattern": "alert tcp any any",
+                                                                      "pattern_type": "snort"}), False, "$.pattern"),
+    ("created precise to the second", sdo20("campaign", name="c", created="2016-01-01T00:00:00Z",
+                                            modified="2016-01-01T00:00:00Z"), False, "$.created"),
+    ("created precise to the microsecond", sdo20("campaign", name="c", created="2016-01-01T00:00:00.000001Z",
+                                                 modified="2016-01-01T00:00:00.000001Z"), False, "$.created"),
+    ("statement marking definition without definition", {k: v for k, v in STATEMENT_20.items() if k != "definition"},
+     False, None),
+    ("TLP marking definition with a name", {**TLP_WHITE_STIX20, "name": "TLP:WHITE"}, False, None),
+    ("TLP marking definition with another id", {**TLP_WHITE_STIX20, "id": f"marking-definition--{ID}"}, False, None),
+    ("observable with an id", observed20({"0": {"type": "ipv4-addr", "id": f"ipv4-addr--{ID}",
+                                                "value": "198.51.100.1"}}), False, None),
+    ("software language in RFC 5646 form", observed20({"0": {"type": "software", "name": "w", "languages": ["en"]}}),
+     False, None),
+    ("identity without identity_class", sdo20("identity", name="i"), False, None),
+    ("report without published", sdo20("report", name="r", labels=["threat-report"], object_refs=[IDENTITY]),
+     False, None),
+    ("custom property name too short", sdo20("campaign", name="c", ab="x"), False, None),
+    ("relationship without target_ref", sdo20("relationship", relationship_type="uses",
+                                              source_ref=f"malware--{ID}"), False, None),
+    # --- MUST rules
+    ("impossible created date", sdo20("campaign", name="c", created="2017-02-30T00:00:00.000Z",
+                                      modified="2017-03-01T00:00:00.000Z"), False, "$.created"),
+    ("impossible published date", sdo20("report", name="r", labels=["threat-report"], object_refs=[IDENTITY],
+                                        published="2017-02-30T00:00:00Z"), False, "$.published"),
+    ("modified before created", sdo20("campaign", name="c", modified="2016-01-01T00:00:00.000Z"), False, "$.modified"),
+    ("last_seen before first_seen", sdo20("campaign", name="c", first_seen="2016-01-02T00:00:00Z",
+                                          last_seen="2016-01-01T00:00:00Z"), False, "$.last_seen"),
+    ("valid_until before valid_from", sdo20("indicator", **INDICATOR_20, valid_until="2016-01-01T00:00:00Z"),
+     False, "$.valid_until"),
+    ("sighting last_seen before first_seen", sdo20("sighting", sighting_of_ref=f"indicator--{ID}",
+                                                   first_seen="2016-01-02T00:00:00Z",
+                                                   last_seen="2016-01-01T00:00:00Z"), False, "$.last_seen"),
+    ("last_observed before first_observed", observed20({"0": {"type": "ipv4-addr", "value": "198.51.100.1"}},
+                                                       last_observed="2016-01-01T00:00:00Z"),
+     False, "$.last_observed"),
+    ("impossible observable date", observed20({**OBSERVABLES_20, "5": {**OBSERVABLES_20["5"],
+                                                                       "date": "2016-02-30T00:00:00Z"}}),
+     False, "$.objects.5.date"),
+    ("impossible observable extension date", observed20({"0": {
+        **OBSERVABLES_20["0"], "extensions": {PE_EXT: {"pe_type": "exe", "time_date_stamp": "2016-02-30T00:00:00Z"}}},
+        "1": OBSERVABLES_20["1"]}), False, f"$.objects.0.extensions.{PE_EXT}.time_date_stamp"),
+    ("unresolved observable reference", observed20({"1": {**OBSERVABLES_20["1"], "contains_refs": ["9"]}}),
+     False, "$.objects.1.contains_refs"),
+    ("observable reference to the wrong type", observed20({"0": {"type": "ipv4-addr", "value": "198.51.100.1"},
+                                                           "1": OBSERVABLES_20["1"]}),
+     False, "$.objects.1.contains_refs"),
+    ("unregistered artifact mime_type", observed20({"2": {**OBSERVABLES_20["2"], "mime_type": "application/x-nope"}}),
+     False, "$.objects.2.mime_type"),
+    ("unregistered directory path_enc", observed20({"1": {"type": "directory", "path": "/tmp", "path_enc": "NOPE-8"}}),
+     False, "$.objects.1.path_enc"),
+    ("unregistered file name_enc", observed20({"0": {"type": "file", "name": "a", "name_enc": "NOPE-8"}}),
+     False, "$.objects.0.name_enc"),
+    ("software language not ISO 639-2", observed20({"3": {"type": "software", "name": "w", "languages": ["zzz"]}}),
+     False, "$.objects.3.languages[0]"),
+    ("observable cpe not CPE 2.3", observed20({"3": {"type": "software", "name": "w",
+                                                     "cpe": "see cpe:2.3:a:acme:widget:1.0:*:*:*:*:*:*:*"}}),
+     False, "$.objects.3.cpe"),
+    ("marking definition marks itself", {**STATEMENT_20, "object_marking_refs": [STATEMENT_20["id"]]},
+     False, "$.object_marking_refs[0]"),
+    ("marking definition marks itself granularly", {**STATEMENT_20, "granular_markings": [
+        {"marking_ref": STATEMENT_20["id"], "selectors": ["definition_type"]}]}, False, "$.granular_markings[0].marking_ref"),
+    ("granular marking selector to a missing property", sdo20("campaign", name="c", granular_markings=[
+        {"marking_ref": TLP_WHITE_STIX20["id"], "selectors": ["description"]}]),
+     False, "$.granular_markings[0].selectors[0]"),
+    ("granular marking selector past a list's end", sdo20("campaign", name="c", aliases=["a"], granular_markings=[
+        {"marking_ref": TLP_WHITE_STIX20["id"], "selectors": ["aliases.[3]"]}]),
+     False, "$.granular_markings[0].selectors[0]"),
+    ("invalid pattern", sdo20("indicator", **{**INDICATOR_20, "pattern": "[ipv4-addr:value = '198.51.100.1'"}),
+     False, "$.pattern"),
+    ("pattern with a bad property name", sdo20("indicator", **{**INDICATOR_20, "pattern": "[file:Name = 'a']"}),
+     False, "$.pattern"),
+    ("pattern with custom type x-<name>", sdo20("indicator", **{**INDICATOR_20, "pattern": "[x-thing:value = 'a']"}),
+     False, "$.pattern"),
+    ("pattern with custom type not x-", sdo20("indicator", **{**INDICATOR_20, "pattern": "[acme-thing:value = 'a']"}),
+     False, "$.pattern"),
+    ("pattern with custom property not x_<source>_", sdo20("indicator", **{**INDICATOR_20,
+                                                                            "pattern": "[file:acme_note = 'a']"}),
+     False, "$.pattern"),
+]
+
+
+@pytest.mark.parametrize("name,obj,expected,path", CASES_20, ids=[c[0] for c in CASES_20])
+def test_stix20_corpus_matches_oasis(name: str, obj: Any, expected: bool, path: str | None,
+                                     validator: SpecValidator, options_20) -> None:
+    assert spec_version_of(obj) == "2.0"
+    assert_corpus_verdict(name, obj, expected, path, validator, options_20)
+
+
+def test_stix20_corpus_is_large_enough() -> None:
+    assert sum(1 for c in CASES_20 if c[2]) >= 15
+    assert sum(1 for c in CASES_20 if not c[2]) >= 35
+
+
+def test_sdo_without_spec_version_is_judged_as_stix20(validator: SpecValidator, options, options_20) -> None:
+    campaign = sdo("campaign", name="c", spec_version=_DROP)
+    assert oasis_verdict(campaign, options) is False  # 2.1 requires spec_version
+    assert oasis_verdict(campaign, options_20) is True
+    assert our_verdict(validator, campaign) is True
+    indicator = sdo("indicator", **INDICATOR, spec_version=_DROP)
+    assert oasis_verdict(indicator, options_20) is False
+    assert any("labels" in p.message for p in errors(validator.validate(indicator)))
+
+
+def test_sco_without_spec_version_is_still_judged_as_stix21(validator: SpecValidator, options, options_20) -> None:
+    address = {"type": "ipv4-addr", "id": f"ipv4-addr--{ID}", "value": "198.51.100.3"}
+    assert spec_version_of(address) == "2.1"
+    assert oasis_verdict(address, options) is True
+    assert oasis_verdict(address, options_20) is False  # 2.0 observables have no id
+    assert our_verdict(validator, address) is True
+    traffic = {"type": "network-traffic", "id": f"network-traffic--{ID}", "protocols": ["tcp"],
+               "start": "2024-01-02T00:00:00Z", "end": "2024-01-01T00:00:00Z"}
+    assert oasis_verdict(traffic, options) is False
+    assert any(p.path == "$.end" for p in errors(validator.validate(traffic)))  # a MUST rule only 2.1 has
+
+
+def test_stix20_bundle_members_get_the_2_1_must_checks(validator: SpecValidator, options, options_20) -> None:
+    member = sdo20("campaign", name="c", lang="klingon-xx")
+    bundle = {"type": "bundle", "id": f"bundle--{ID}", "spec_version": "2.0", "objects": [member]}
+    assert oasis_verdict(bundle, options) is False  # the reference runs the 2.1 lang rule on members
+    assert oasis_verdict(bundle, options_20) is True
+    assert any(p.path == "$.objects[0].lang" for p in errors(validator.validate(bundle)))
+    assert our_verdict(validator, member) is True  # on its own it is STIX 2.0, which has no lang rule

@@ -1,14 +1,18 @@
-"""The STIX 2.1 MUST rules that JSON schemas cannot express.
+"""The STIX 2.1 and 2.0 MUST rules that JSON schemas cannot express.
 
-A re-implementation of the checks ``stix2validator/v21/musts.py`` makes (with
-the default ``ValidationOptions(version="2.1")``), written for speed: the
-common case (an SDO/SRO with well-formed timestamps) costs a few dict look-ups
-and string comparisons.  The reference's vocabulary tables (language codes,
-observable types/properties/reference rules, timestamp properties, IANA media
-types and character sets) are read from the installed ``stix2validator``
-package data without importing the package itself (which takes seconds).
+A re-implementation of the checks ``stix2validator/v21/musts.py`` and
+``stix2validator/v20/musts.py`` make (with the default
+``ValidationOptions(version="2.1")`` / ``version="2.0"``), written for speed:
+the common case (an SDO/SRO with well-formed timestamps) costs a few dict
+look-ups and string comparisons.  The reference's vocabulary tables of each
+version (language codes, observable types/properties/reference rules,
+timestamp properties, IANA media types and character sets) are read from the
+installed ``stix2validator`` package data without importing the package itself
+(which takes seconds).  ``MustChecks(version)`` holds one version's rules; the
+two versions share every rule function, the differences being the tables and
+the few branches on ``self.version`` listed below.
 
-Rules (each reported as an ERROR problem with the JSON path of the value):
+Rules for 2.1 (each reported as an ERROR problem with the JSON path of the value):
 
 * timestamps (``created``, ``modified``, the type's other timestamp properties,
   SCO timestamp properties) that match the RFC 3339 shape must be real dates;
@@ -31,6 +35,23 @@ Rules (each reported as an ERROR problem with the JSON path of the value):
 * ``cpe`` must be a CPE 2.3 string;
 * process ids, and the ids of some SCOs without any ID-contributing property,
   must be UUIDv4.
+
+Rules for 2.0, as ``v20/musts.py`` differs:
+
+* timestamp properties and order rules come from the 2.0 tables: the second
+  timestamp of a pair must be later than *or equal to* the first (so an
+  indicator's ``valid_until`` may equal ``valid_from``); there is no
+  network-traffic ``end``/``start`` rule;
+* observables exist only inside observed-data ``objects``: their timestamps
+  are checked there (2.1's check for them never runs, it tests for a type
+  named ``observable-data``), as are ``mime_type``, ``path_enc``/``name_enc``
+  (observables need no ``id``), software ``languages`` (ISO 639-2 codes
+  only) and ``cpe`` (not checked on other objects);
+* every indicator ``pattern`` is a STIX 2.0 pattern (there is no
+  ``pattern_type``); custom observable types in it must be named
+  ``x-<source>-<name>`` and custom properties of standard observable types
+  ``x_<source>_<name>``;
+* no ``lang``, language-content or UUID version rules.
 
 The checks run on the object and, recursively, on every STIX object found in
 one of its list-valued properties (e.g. a bundle's ``objects``), as the
@@ -57,18 +78,21 @@ TIMESTAMP_RE = re.compile(
 )
 TYPE_NAME_RE = re.compile(r"^\-?[a-z0-9]+(-[a-z0-9]+)*\-?$")
 PROPERTY_NAME_RE = re.compile(r"^[a-z0-9_]{3,250}$")
+CUSTOM_TYPE_PREFIX_RE = re.compile(r"^x\-.+\-.+$")
+CUSTOM_PROPERTY_PREFIX_RE = re.compile(r"^x_.+_.+$")
 _SELECTOR_INDEX_RE = re.compile(r"\[(\d+)\]")
 _CPE_VERSION_23 = "2.3"
 
 
 @functools.cache
-def enums() -> Any:
-    """The reference's vocabulary tables (pure data module, stdlib imports only)."""
+def enums(version: str = "2.1") -> Any:
+    """The reference's vocabulary tables of one STIX version (pure data module, stdlib imports only)."""
     spec = importlib.util.find_spec("stix2validator")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("stix2-validator is not installed")
     base = list(spec.submodule_search_locations)[0]
-    mspec = importlib.util.spec_from_file_location("_fimishare_oasis_v21_enums", f"{base}/v21/enums.py")
+    package = "v" + version.replace(".", "")
+    mspec = importlib.util.spec_from_file_location(f"_fimishare_oasis_{package}_enums", f"{base}/{package}/enums.py")
     module = importlib.util.module_from_spec(mspec)
     assert mspec.loader is not None
     mspec.loader.exec_module(module)
@@ -76,11 +100,11 @@ def enums() -> Any:
 
 
 @functools.cache
-def _media_types() -> frozenset[str]:
+def _media_types(version: str) -> frozenset[str]:
     import glob
     import os
 
-    base = os.path.dirname(enums().__file__)
+    base = os.path.dirname(enums(version).__file__)
     types: set[str] = set()
     for fpath in glob.glob(os.path.join(base, "assets", "mediatype_*.csv")):
         category = os.path.basename(fpath).split("_", 1)[1].rsplit(".", 1)[0]
@@ -94,10 +118,10 @@ def _media_types() -> frozenset[str]:
 
 
 @functools.cache
-def _char_sets() -> frozenset[str]:
+def _char_sets(version: str) -> frozenset[str]:
     import os
 
-    base = os.path.dirname(enums().__file__)
+    base = os.path.dirname(enums(version).__file__)
     names: set[str] = set()
     with open(os.path.join(base, "assets", "charsets.csv"), encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -179,19 +203,37 @@ class _Ctx:
 
 
 class MustChecks:
-    def __init__(self) -> None:
-        e = enums()
-        self.lang_codes = frozenset(e.LANG_CODES)
-        self.software_lang_codes = frozenset(e.SOFTWARE_LANG_CODES)
+    """The MUST checks of one STIX version, "2.1" or "2.0"."""
+
+    def __init__(self, version: str = "2.1") -> None:
+        if version not in ("2.0", "2.1"):
+            raise ValueError(f"no MUST checks for STIX {version!r}")
+        self.version = version
+        e = enums(version)
         self.observable_types = frozenset(e.OBSERVABLE_TYPES)
-        self.observable_types_list = list(e.OBSERVABLE_TYPES)
         self.observable_properties = {k: frozenset(v) for k, v in e.OBSERVABLE_PROPERTIES.items()}
         self.observable_prop_refs = e.OBSERVABLE_PROP_REFS
         self.timestamp_props = {k: ("created", "modified", *v) for k, v in e.TIMESTAMP_PROPERTIES.items()}
         self.timestamp_obs_props = e.TIMESTAMP_OBSERVABLE_PROPERTIES
         self.timestamp_embedded = e.TIMESTAMP_EMBEDDED_PROPERTIES
-        self.compares = {k: [("modified", "ge", "created"), *v] for k, v in e.TIMESTAMP_COMPARE.items()}
-        self.obs_compares = e.TIMESTAMP_COMPARE_OBSERVABLE
+        self.media_types = _media_types(version)
+        self.char_sets = _char_sets(version)
+        if version == "2.1":
+            self.lang_codes = frozenset(e.LANG_CODES)
+            self.software_languages = self.lang_codes | frozenset(e.SOFTWARE_LANG_CODES)
+            self.compares = {k: [("modified", "ge", "created"), *v] for k, v in e.TIMESTAMP_COMPARE.items()}
+            self.obs_compares = e.TIMESTAMP_COMPARE_OBSERVABLE
+            # a list, not a set: the reference's membership test must not raise on an unhashable type
+            self.top_level_observable_types = list(e.OBSERVABLE_TYPES)
+            self.rules = self._RULES
+        else:
+            self.software_languages = frozenset(e.SOFTWARE_LANG_CODES)
+            # 2.0 orders the two timestamps of a type that has exactly two
+            self.compares = {k: [("modified", "ge", "created"), (v[1], "ge", v[0])]
+                             for k, v in e.TIMESTAMP_PROPERTIES.items() if len(v) == 2}
+            self.obs_compares = {}
+            self.top_level_observable_types = []  # 2.0 observables live only inside observed-data
+            self.rules = tuple(rule for rule in self._RULES if rule not in self._ONLY_2_1)
         self._by_type: dict[str, tuple] = {}
 
     # -------------------------------------------------------------- driver
@@ -217,7 +259,12 @@ class MustChecks:
         for prop in props:
             if prop in obj:
                 self._check_ts(obj[prop], base + [prop], ctx)
-        if otype in self.observable_types_list:
+        if self.version == "2.0":  # 2.0 observables are the ones inside observed-data
+            for sco, path in self._sco_views(obj, base):
+                if "type" in sco:
+                    self._sco_timestamps(sco, path, ctx)
+        elif otype in self.top_level_observable_types:
+            # not observed-data's observables: the reference's test for them names a type 'observable-data'
             self._sco_timestamps(obj, base, ctx)
 
     def _check_ts(self, value: Any, path: list, ctx: _Ctx) -> None:
@@ -227,14 +274,14 @@ class MustChecks:
         if m and not _timestamp_is_real(value, m):
             ctx.error(json_path(*path), f"{value!r} is not a valid timestamp")
 
-    def _sco_timestamps(self, obj: dict, base: list, ctx: _Ctx) -> None:
-        otype = obj["type"]
+    def _sco_timestamps(self, sco: dict, base: list, ctx: _Ctx) -> None:
+        otype = sco["type"]
         for prop in self.timestamp_obs_props.get(otype, ()):
-            if prop in obj:
-                self._check_ts(obj[prop], base + [prop], ctx)
+            if prop in sco:
+                self._check_ts(sco[prop], base + [prop], ctx)
         for embed, props in self.timestamp_embedded.get(otype, {}).items():
-            container = obj.get(embed)
-            if embed not in obj or not isinstance(container, Mapping):
+            container = sco.get(embed)
+            if embed not in sco or not isinstance(container, Mapping):
                 continue
             for prop in props:
                 if embed == "extensions":
@@ -258,7 +305,7 @@ class MustChecks:
         otype = obj["type"]
         if otype == "observed-data" and "objects" in obj and type(obj["objects"]) is dict:
             return [(val, base + ["objects", key]) for key, val in obj["objects"].items()]
-        if otype in self.observable_types_list:
+        if otype in self.top_level_observable_types:
             if "objects" in obj:
                 return [(val, base + ["objects", key]) for key, val in obj["objects"].items()]
             return [(obj, base)]
@@ -276,26 +323,30 @@ class MustChecks:
                     ctx.error(json_path(*path, first),
                               f"'{first}' ({sco[first]}) must be {_OP_WORDS[op]} '{second}' ({sco[second]})")
             if stype == "artifact" and "mime_type" in sco:
-                if sco["mime_type"] not in _media_types():
+                if sco["mime_type"] not in self.media_types:
                     ctx.error(json_path(*path, "mime_type"),
                               f"mime_type {sco['mime_type']!r} is not an IANA registered media type")
             if stype == "directory" and "path_enc" in sco:
-                sco["id"]  # the reference needs it for its message
-                if sco["path_enc"] not in _char_sets():
+                if self.version == "2.1":
+                    sco["id"]  # the reference needs it for its message
+                if sco["path_enc"] not in self.char_sets:
                     ctx.error(json_path(*path, "path_enc"),
                               f"path_enc {sco['path_enc']!r} is not an IANA registered character set")
             elif stype == "file" and "name_enc" in sco:
-                sco["id"]
-                if sco["name_enc"] not in _char_sets():
+                if self.version == "2.1":
+                    sco["id"]
+                if sco["name_enc"] not in self.char_sets:
                     ctx.error(json_path(*path, "name_enc"),
                               f"name_enc {sco['name_enc']!r} is not an IANA registered character set")
             if stype == "software" and "languages" in sco:
                 for i, lang in enumerate(sco["languages"]):
-                    if lang not in self.lang_codes and lang not in self.software_lang_codes:
+                    if lang not in self.software_languages:
                         ctx.error(json_path(*path, "languages", i),
-                                  f"{lang!r} is not an RFC 5646 (or ISO 639-2) language code")
-        # the reference's character-set check reads every observable's 'id'
-        if obj["type"] == "observed-data":
+                                  f"{lang!r} is not a language code STIX {self.version} allows in software 'languages'")
+            if self.version == "2.0" and "cpe" in sco:  # 2.1 checks cpe on the object itself
+                self._check_cpe(sco["cpe"], path, ctx)
+        # the reference's 2.1 character-set check reads every observable's 'id' (2.0 observables have none)
+        if self.version == "2.1" and obj["type"] == "observed-data":
             for sco, path in views:
                 if "id" not in sco:
                     raise KeyError(f"observable {json_path(*path)} has no 'id'")
@@ -402,9 +453,13 @@ class MustChecks:
                                   f"{subkey!r} is not a valid property name")
 
     def _pattern(self, obj: dict, base: list, ctx: _Ctx) -> None:
-        if obj["type"] != "indicator" or obj.get("pattern_type", "") != "stix" or not isinstance(obj.get("pattern"), str):
+        if obj["type"] != "indicator" or not isinstance(obj.get("pattern"), str):
             return
-        if "pattern_version" in obj:
+        if self.version == "2.0":
+            version = "2.0"  # 2.0 has no pattern_type: every pattern is a STIX 2.0 pattern
+        elif obj.get("pattern_type", "") != "stix":
+            return
+        elif "pattern_version" in obj:
             version = obj["pattern_version"]
         elif "spec_version" in obj:
             version = obj["spec_version"]
@@ -417,11 +472,17 @@ class MustChecks:
         reading = read_pattern(pattern, version)
         if not reading.valid:
             return [f"invalid STIX pattern: {e}" for e in reading.errors]
+        # 2.0 makes the custom-name prefixes a MUST in patterns; 2.1 only with
+        # an option (extensions-use disabled) that is off by default
+        prefixes_required = self.version == "2.0"
         out = []
         for objtype, expressions in reading.comparisons.items():
-            if objtype not in self.observable_types and (
-                    not TYPE_NAME_RE.match(objtype) or not 3 <= len(objtype) <= 250):
-                out.append(f"{objtype!r} is not a valid observable type name")
+            standard_type = objtype in self.observable_types
+            if not standard_type:
+                if not TYPE_NAME_RE.match(objtype) or not 3 <= len(objtype) <= 250:
+                    out.append(f"{objtype!r} is not a valid observable type name")
+                elif prefixes_required and not CUSTOM_TYPE_PREFIX_RE.match(objtype):
+                    out.append(f"custom observable type {objtype!r} must be named 'x-<source>-<name>'")
             known = self.observable_properties.get(objtype, frozenset())
             for expression in expressions:
                 prop = expression[0][0]
@@ -429,17 +490,22 @@ class MustChecks:
                     continue
                 if not PROPERTY_NAME_RE.match(prop):
                     out.append(f"{prop!r} is not a valid observable property name")
+                elif prefixes_required and standard_type and not CUSTOM_PROPERTY_PREFIX_RE.match(prop):
+                    out.append(f"custom property {prop!r} of {objtype!r} must be named 'x_<source>_<name>'")
         return out
 
     def _cpe(self, obj: dict, base: list, ctx: _Ctx) -> None:
-        if "cpe" not in obj:
-            return
+        if "cpe" in obj:
+            self._check_cpe(obj["cpe"], base, ctx)
+
+    @staticmethod
+    def _check_cpe(value: Any, base: list, ctx: _Ctx) -> None:
         from cpe import CPE
 
         try:
-            CPE(obj["cpe"], CPE.VERSION_2_3)
+            CPE(value, CPE.VERSION_2_3)
         except NotImplementedError:
-            ctx.error(json_path(*base, "cpe"), f"{obj['cpe']!r} is not a CPE v2.3 string")
+            ctx.error(json_path(*base, "cpe"), f"{value!r} is not a CPE v2.3 string")
 
     _UUID4_WITHOUT = {
         "artifact": ("hashes", "payload_bin"),
@@ -469,28 +535,29 @@ class MustChecks:
         at its first test (so skipping it changes no verdict), and this runs on every object."""
         otype = obj["type"]
         if type(otype) is not str:
-            return self._CHECKS
+            return self.rules
         checks = self._by_type.get(otype)
         if checks is None:
             checks = [MustChecks._timestamps, MustChecks._timestamp_order]
             if otype == "observed-data":
                 checks.append(MustChecks._observable_refs)
-            if otype == "observed-data" or otype in self.observable_types_list:
+            if otype == "observed-data" or otype in self.top_level_observable_types:
                 checks.append(MustChecks._observable_checks)
             if otype == "indicator":
                 checks.append(MustChecks._pattern)
-            if otype == "process" or otype in self._UUID4_WITHOUT:
+            if self.version == "2.1" and (otype == "process" or otype in self._UUID4_WITHOUT):
                 checks.append(MustChecks._uuid_versions)
             checks = self._by_type[otype] = tuple(checks)
         if otype == "marking-definition" or "granular_markings" in obj:
             checks += (MustChecks._markings,)
-        if "lang" in obj or otype == "language-content":
-            checks += (MustChecks._language,)
-        if "cpe" in obj:
-            checks += (MustChecks._cpe,)
+        if self.version == "2.1":
+            if "lang" in obj or otype == "language-content":
+                checks += (MustChecks._language,)
+            if "cpe" in obj:
+                checks += (MustChecks._cpe,)
         return checks
 
-    _CHECKS = (
+    _RULES = (
         _timestamps,
         _timestamp_order,
         _markings,
@@ -501,3 +568,4 @@ class MustChecks:
         _cpe,
         _uuid_versions,
     )
+    _ONLY_2_1 = (_language, _cpe, _uuid_versions)

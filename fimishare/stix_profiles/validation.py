@@ -1,36 +1,55 @@
-"""Fast STIX 2.1 spec validation whose verdicts match the OASIS ``stix2validator``.
+"""Fast STIX 2.1 and 2.0 spec validation whose verdicts match the OASIS ``stix2validator``.
 
-The OASIS validator (``stix2validator.validate_instance`` with
-``ValidationOptions(version="2.1")``) is the reference.  It is correct but slow
-(~150 objects/s) because it builds a fresh ``jsonschema`` validator per object
-and walks ``$ref``s through ``referencing``.  This module:
+The OASIS validator is the reference: ``stix2validator.validate_instance`` with
+``ValidationOptions(version="2.0")`` for a STIX 2.0 object (one for which
+:func:`fimishare.stix_profiles.parsing.spec_version_of` says ``"2.0"``: no
+``spec_version`` but ``created`` or ``modified``, or ``spec_version`` ``"2.0"``)
+and ``version="2.1"`` for everything else, bundles included.  It is correct
+but slow (~150 objects/s) because it builds a fresh ``jsonschema`` validator
+per object and walks ``$ref``s through ``referencing``.  This module:
 
-* compiles the JSON schemas that ship inside the ``stix2validator`` package with
-  ``jsonschema-rs`` once per process (``$ref``s to the OASIS http URLs are
-  resolved to the local files; there is never network access), with the
-  format checks the reference's environment applies;
+* compiles the JSON schemas that ship inside the ``stix2validator`` package
+  (``schemas-2.1`` and ``schemas-2.0``) with ``jsonschema-rs`` once per process
+  (``$ref``s to the OASIS http URLs are resolved to the local files; there is
+  never network access), with the format checks the reference's environment
+  applies;
 * picks the schema for an object exactly the way the OASIS validator does
-  (the type's own schema, else ``core`` for SDO-like objects or
-  ``cyber-observable-core`` for objects without ``created``/``modified``);
-* runs the MUST checks of ``stix2validator/v21/musts.py``, re-implemented in
+  (the type's own schema in the object's version, else ``core`` for SDO-like
+  objects or, in 2.1 only, ``cyber-observable-core`` for objects without
+  ``created``/``modified``; observables inside observed-data get their type's
+  schema, else ``cyber-observable-core``);
+* runs the MUST checks of ``stix2validator/v21/musts.py`` or
+  ``stix2validator/v20/musts.py``, re-implemented in
   :mod:`fimishare.stix_profiles.spec_checks`.
 
-Behaviour mirrored from the reference (default options, version 2.1):
+Behaviour mirrored from the reference (default options):
 
-* every top-level object is validated as STIX 2.1 whatever its
-  ``spec_version``; the 2.1 ``core`` schema requires ``spec_version`` so an SDO
-  without it is an error.  Inside a bundle, an object without ``spec_version``
-  but with ``created`` is validated against the 2.0 schemas (as the reference
-  does), and all objects of a bundle whose ``spec_version`` is ``2.0`` too;
+* a top-level STIX 2.0 object is validated by the 2.0 schemas and MUST
+  checks: e.g. 2.0 indicators and malware need ``labels``, an indicator's
+  ``pattern`` is parsed as a STIX 2.0 pattern whatever its ``pattern_type``
+  (a custom property in 2.0), observables inside observed-data have no
+  ``id``, and a TLP marking definition must be one the specification
+  defines.  A 2.1 SDO written without ``spec_version`` has ``created`` and is
+  so judged as 2.0, while a 2.1 SCO without it (no ``created``/``modified``)
+  is judged as 2.1;
+* every other top-level object is validated as STIX 2.1 whatever its
+  ``spec_version`` (so e.g. ``"2.2"`` is a schema error);
+* a bundle is always validated as 2.1 (the bundle's schema and the 2.1 MUST
+  checks, which also run on its members).  Its members are validated against
+  the schemas of their bundle's version: inside a bundle, an object without
+  ``spec_version`` but with ``created`` is validated against the 2.0 schemas
+  (as the reference does), and all objects of a bundle whose ``spec_version``
+  is ``2.0`` too;
 * unknown types (``x-`` prefixed or not) are validated against the generic
   ``core``/``cyber-observable-core`` schema; custom types and custom
   properties are not errors (custom property *names* must still match the
   schema's name rules);
-* ``created``/``modified`` must be millisecond precise (schema), ``modified``
-  must not be earlier than ``created`` (MUST check);
-* marking-definitions: ``definition``/``definition_type`` are required unless
-  ``extensions`` is present (schema); a marking definition may not reference
-  itself;
+* ``created``/``modified`` must be millisecond precise (schema: in 2.1 at
+  least to the millisecond, in 2.0 exactly), ``modified`` must not be
+  earlier than ``created`` (MUST check);
+* marking-definitions: in 2.1 ``definition``/``definition_type`` are
+  required unless ``extensions`` is present (schema); a marking definition
+  may not reference itself;
 * bundles: the bundle schema is applied with ``objects`` unconstrained, and
   every member object is validated on its own (errors carry the path
   ``$.objects[i]...``).
@@ -52,6 +71,7 @@ from typing import Any, Callable
 
 import jsonschema_rs
 
+from .parsing import spec_version_of
 from .problems import ERROR, WARNING, Problem, json_path
 from . import spec_checks
 
@@ -242,16 +262,17 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 class SpecValidator:
-    """STIX 2.1 spec validation with the OASIS validator's verdicts, fast."""
+    """STIX 2.1 and 2.0 spec validation with the OASIS validator's verdicts, fast:
+    a STIX 2.0 object by the reference's 2.0 rules, anything else by its 2.1 rules."""
 
     def __init__(self) -> None:
         self._formats = _make_formats()
         self._sets: dict[str, _SchemaSet] = {}
-        # Schemas are compiled once per process, on first use of each type
-        # (~40 ms each): compiling all 55 up front would cost ~2 s of CLI
-        # start-up.  Call warm_up() to pay it all at once (long-running ingest).
+        # Schemas are compiled once per process, on first use of each type and
+        # version: compiling all 55 of 2.1 and 46 of 2.0 up front would slow the
+        # CLI's start-up.  Call warm_up() to pay it all at once (long-running ingest).
         self._schema_set("2.1").get("core")
-        self._checks = spec_checks.MustChecks()
+        self._checks = {version: spec_checks.MustChecks(version) for version in ("2.0", "2.1")}
 
     def _schema_set(self, version: str) -> _SchemaSet:
         sset = self._sets.get(version)
@@ -262,10 +283,11 @@ class SpecValidator:
 
     # ------------------------------------------------------------------ API
     def warm_up(self) -> None:
-        """Compile every STIX 2.1 schema now rather than on first use."""
-        s21 = self._schema_set("2.1")
-        for name in s21.names():
-            s21.get(name)
+        """Compile every STIX 2.1 and 2.0 schema now rather than on first use."""
+        for version in ("2.1", "2.0"):
+            sset = self._schema_set(version)
+            for name in sset.names():
+                sset.get(name)
 
     def validate(self, obj: dict) -> list[Problem]:
         """Problems of one STIX object (a bundle's members are included);
@@ -275,11 +297,13 @@ class SpecValidator:
             return [Problem(oid if isinstance(oid, str) else None, "$",
                             "input must be a JSON object with 'id' and 'type' properties")]
         oid = obj["id"] if isinstance(obj["id"], str) else None
+        is_bundle = obj["type"] == "bundle"
+        version = "2.0" if not is_bundle and spec_version_of(obj) == "2.0" else "2.1"
         problems: list[Problem] = []
-        self._schema_validate(obj, "2.1", [], oid, problems)
-        if obj["type"] == "bundle" and "objects" in obj:
+        self._schema_validate(obj, version, [], oid, problems)
+        if is_bundle and "objects" in obj:
             self._bundle_members(obj, oid, problems)
-        self._checks.run(obj, [], problems)
+        self._checks[version].run(obj, [], problems)
         return problems
 
     def is_valid(self, obj: dict) -> bool:
