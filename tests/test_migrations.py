@@ -13,3 +13,24 @@ def test_migrations_match_the_schema(database_url):
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_a_populated_store_goes_back_to_0003_and_up_again_keeping_its_collections(node):
+    """0004 lets migrated entries share a date_added and marks a default root; a store with
+    roots, collections and entries crosses it both ways and pages as before."""
+    from alembic import command
+
+    from fimishare.sharing.principals import Principal
+    from fimishare.store.database import alembic_config
+    from fimishare.store.objects import Provenance
+    from stix_factory import sdo
+
+    node.pipeline.ingest_objects([sdo("campaign"), sdo("malware", is_family=False)], Provenance(node.node_org, "import"))
+    reader = node.readable_classes(Principal("identity--00000000-0000-4000-8000-000000000001", node.node_org, "admin", None))
+    collection = node.collections.find("cyber/partners")
+    before = node.collections.entries(collection.id, reader)
+    assert before
+    command.downgrade(alembic_config(node.engine), "0003")
+    migrate(node.engine)
+    assert node.collections.entries(collection.id, reader) == before
+    assert node.collections.default_root().name == "fimi"

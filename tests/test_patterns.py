@@ -1,4 +1,4 @@
-"""The quick reading of simple patterns gives exactly stix2-patterns' answers."""
+"""The quick reading of simple patterns gives exactly stix2-patterns' answers, for STIX 2.1 and 2.0 patterns."""
 import string
 
 import pytest
@@ -8,14 +8,20 @@ from hypothesis import strategies as st
 from fimishare.stix_profiles.patterns import _read_simple, _read_with_parser, read_pattern
 
 
+VERSIONS = ("2.1", "2.0")
+
+
 def agrees(pattern: str) -> None:
-    quick = _read_simple(pattern)
-    if quick is None:
-        return  # not of the simple form: the parser reads it
-    reference = _read_with_parser(pattern, "2.1")
-    assert quick.valid == reference.valid, (pattern, quick, reference)
-    if reference.valid:
-        assert quick.comparisons == reference.comparisons, pattern
+    for version in VERSIONS:
+        quick = _read_simple(pattern, version)
+        if quick is None:
+            return  # not of the simple form: the parser reads it
+        reference = _read_with_parser(pattern, version)
+        assert quick.valid == reference.valid, (version, pattern, quick, reference)
+        if reference.valid:
+            assert quick.comparisons == reference.comparisons, (version, pattern)
+        else:
+            assert quick.errors == reference.errors, (version, pattern)
 
 
 CASES = [
@@ -57,12 +63,14 @@ CASES = [
 @pytest.mark.parametrize("pattern", CASES)
 def test_simple_reading_agrees_with_stix2_patterns(pattern):
     agrees(pattern)
-    assert read_pattern(pattern).valid == _read_with_parser(pattern, "2.1").valid
+    for version in VERSIONS:
+        assert read_pattern(pattern, version).valid == _read_with_parser(pattern, version).valid
 
 
 def test_the_common_forms_take_the_quick_path():
-    assert _read_simple("[domain-name:value = 'x.com'] OR [url:value = 'http://x.com/']") is not None
-    assert _read_simple("[file:hashes.'SHA-256' = '" + "a" * 64 + "']") is not None
+    for version in VERSIONS:
+        assert _read_simple("[domain-name:value = 'x.com'] OR [url:value = 'http://x.com/']", version) is not None
+        assert _read_simple("[file:hashes.'SHA-256' = '" + "a" * 64 + "']", version) is not None
 
 
 _pieces = st.sampled_from(

@@ -1,4 +1,4 @@
-"""STIX 2.1 patterns read once: the verdict of stix2-patterns and the comparisons it finds.
+"""STIX patterns (2.1 and 2.0) read once: the verdict of stix2-patterns and the comparisons it finds.
 
 stix2-patterns (an ANTLR parser) takes about a millisecond a pattern here, which alone
 would cap ingest at a few thousand indicators a second. Most indicators in real feeds
@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from stix2patterns.v21 import object_validator
+from stix2patterns.v20 import object_validator as object_validator_20
+from stix2patterns.v21 import object_validator as object_validator_21
+
+_OBJECT_VALIDATORS = {"2.0": object_validator_20, "2.1": object_validator_21}
 
 _KEYWORDS = frozenset(
     "AND OR NOT FOLLOWEDBY LIKE MATCHES ISSUPERSET ISSUBSET EXISTS LAST IN START STOP SECONDS TRUE FALSE WITHIN REPEATS TIMES".split()
@@ -39,7 +42,7 @@ class PatternReading:
 
 @lru_cache(maxsize=8192)
 def read_pattern(pattern: str, version: str = "2.1") -> PatternReading:
-    simple = _read_simple(pattern) if version == "2.1" else None
+    simple = _read_simple(pattern, version) if version in _OBJECT_VALIDATORS else None
     if simple is not None:
         return simple
     return _read_with_parser(pattern, version)
@@ -58,7 +61,7 @@ def _read_with_parser(pattern: str, version: str) -> PatternReading:
     return PatternReading((), dict(Pattern(pattern).inspect().comparisons))
 
 
-def _read_simple(pattern: str) -> PatternReading | None:
+def _read_simple(pattern: str, version: str = "2.1") -> PatternReading | None:
     """The reading of a pattern of the simple form, or None when it is not of that form."""
     comparisons: dict[str, list] = {}
     position, end = 0, len(pattern)
@@ -91,5 +94,5 @@ def _read_simple(pattern: str) -> PatternReading | None:
             return None
         position = join.end()
     reading = PatternReading((), comparisons)
-    errors = object_validator.verify_object(reading)
+    errors = _OBJECT_VALIDATORS[version].verify_object(reading)
     return PatternReading(tuple(errors), {}) if errors else reading

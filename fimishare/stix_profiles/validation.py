@@ -363,7 +363,7 @@ class SpecValidator:
             problems.append(Problem(oid, _join(base, []), f"no STIX {version} schema for this object"))
         else:
             name = otype if self._schema_set(version).has(otype) else default
-            self._run_schema(fn, obj, base, oid, problems, f"schema {name}")
+            self._run_schema(fn, obj, base, oid, problems, f"STIX {version} schema {name}")
             if not (isinstance(otype, str) and self._schema_set(version).has(otype)):
                 if isinstance(otype, str) and otype != "bundle":
                     problems.append(Problem(oid, _join(base, ["type"]),

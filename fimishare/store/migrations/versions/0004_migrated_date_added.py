@@ -15,8 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('api_roots', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('is_default', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN: rebuilding api_roots on SQLite would break the collections that refer to it.
+    op.add_column('api_roots', sa.Column('is_default', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('collection_entries', schema=None) as batch_op:
         batch_op.drop_constraint('uq_collection_entries_collection_id_date_added_us', type_='unique')
         batch_op.create_index(batch_op.f('ix_collection_entries_collection_id_date_added_us_version_added_us'),
@@ -27,5 +27,4 @@ def downgrade() -> None:
     with op.batch_alter_table('collection_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_collection_entries_collection_id_date_added_us_version_added_us'))
         batch_op.create_unique_constraint('uq_collection_entries_collection_id_date_added_us', ['collection_id', 'date_added_us'])
-    with op.batch_alter_table('api_roots', schema=None) as batch_op:
-        batch_op.drop_column('is_default')
+    op.drop_column('api_roots', 'is_default')
