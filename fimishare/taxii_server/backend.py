@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import orjson
 from flask import g, request, url_for
+from medallion import auth as medallion_auth
 from medallion.backends.base import Backend
 from medallion.common import create_resource, generate_status, generate_status_details
 from medallion.exceptions import ProcessingError
@@ -58,9 +59,7 @@ class StoreBackend(Backend):
     def _account(self) -> Account:
         if "taxii_account" not in g:
             # Only under medallion's own server, which has authenticated the user itself.
-            from medallion import auth
-
-            g.taxii_account = self._account_for(auth.current_user())
+            g.taxii_account = self._account_for(medallion_auth.current_user())
         return g.taxii_account
 
     def _account_for(self, medallion_user: str) -> Account:

@@ -160,8 +160,8 @@ class _Reader:
         if not isinstance(value, dict):
             self.problem(path, "an API root must be a JSON object with 'information'")
             return None
-        if root_name_problem(name):
-            self.problem(path, root_name_problem(name))
+        if problem := root_name_problem(name):
+            self.problem(path, problem)
         information = value.get("information")
         if not isinstance(information, dict):
             self.problem(f"{path}.information", "missing: an API root needs its information (title, max_content_length)")
