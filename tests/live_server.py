@@ -5,12 +5,13 @@
     with serving(env, tmp_path) as base:             # "http://127.0.0.1:PORT", once /api/v1/health answers
         ...
 
-Used by test_api.py and test_taxii_server.py; each of them starts one server per database
+Used by test_api.py, test_taxii_server.py and test_medallion.py; each of them starts one server per database
 kind for its module.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -28,6 +29,7 @@ from conftest import service_url
 from fimishare.cli import main
 
 DATABASE_KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+TAXII = "application/taxii+json;version=2.1"
 
 
 def database(kind: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
@@ -105,3 +107,17 @@ def serving(env: dict[str, str], log_dir: Path, *, workers: int = 2, timeout: fl
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def taxii_request(session, method: str, url: str, auth: tuple[str, str] | None, *, params=None, body=None,
+                  accept: str | None = TAXII, content_type: str | None = TAXII, headers: dict | None = None):
+    """One TAXII request as a partner's client sends it; ``body`` is bytes or something to send as JSON."""
+    sent = dict(headers or {})
+    if accept is not None:
+        sent["Accept"] = accept
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if content_type is not None:
+            sent["Content-Type"] = content_type
+    return session.request(method, url, params=params, data=data, headers=sent, auth=auth, timeout=60, allow_redirects=False)

@@ -27,14 +27,13 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
-from live_server import DATABASE_KINDS, database, free_port, node_cli, serving
+from live_server import DATABASE_KINDS, TAXII, database, free_port, node_cli, serving, taxii_request
 from stix_factory import indicator
 
 from fimishare.cli import main
 from fimishare.stix_profiles.parsing import spec_version_of
 from fimishare.taxii_server.medallion_data import MedallionDataError
 
-TAXII = "application/taxii+json;version=2.1"
 FILE_ROOTS = ("api1", "api2", "trustgroup1")
 HIGH_VALUE = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"  # the collection holding the file's objects
 ADDING = "365fed99-08fa-fdcd-a1b3-fb247eb41d01"  # "for testing adding objects": read and write
@@ -82,18 +81,9 @@ class MedallionNode:
         self.cli = cli
         self.session = requests.Session()
 
-    def request(self, method: str, path: str, account: str | None = "medallion", *, params=None, body=None,
-                accept: str | None = TAXII, content_type: str | None = TAXII) -> requests.Response:
-        headers = {}
-        if accept is not None:
-            headers["Accept"] = accept
-        data = None
-        if body is not None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            if content_type is not None:
-                headers["Content-Type"] = content_type
-        return self.session.request(method, f"{self.base}/taxii2/{path}", params=params, data=data, headers=headers,
-                                    auth=self.accounts[account] if account else None, timeout=60)
+    def request(self, method: str, path: str, account: str | None = "medallion", **options) -> requests.Response:
+        auth = self.accounts[account] if account else None
+        return taxii_request(self.session, method, f"{self.base}/taxii2/{path}", auth, **options)
 
     def get(self, path: str, account: str = "medallion", **params) -> tuple[dict, requests.structures.CaseInsensitiveDict]:
         response = self.request("GET", path, account, params=params)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import orjson
 import pytest
 import requests
-from live_server import DATABASE_KINDS, database, node_cli, serving
+from live_server import DATABASE_KINDS, TAXII, database, node_cli, serving, taxii_request
 from sqlalchemy import create_engine, func, select
 from stix2 import Filter
 from stix2 import v21 as stix
@@ -45,7 +45,6 @@ from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH
 from fimishare.store.schema import collection_entries, object_versions, taxii_statuses, timelines
 from fimishare.store.timeline import STORE_TIMELINE, from_timestamp, to_timestamp
 
-TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
 STIX_MEDIA_TYPES = [STIX, "application/stix+json;version=2.0"]
 PASSWORD = "correct horse battery"
@@ -83,20 +82,10 @@ class TaxiiNode:
 
     # -- raw HTTP ------------------------------------------------------------
 
-    def request(self, method: str, path: str, account: str | None = "jp-sync", *, params=None, body=None,
-                accept: str | None = TAXII, content_type: str | None = TAXII, headers: dict | None = None) -> requests.Response:
-        """One request to /taxii2/<path>; ``body`` is bytes or something to send as JSON."""
-        sent = dict(headers or {})
-        if accept is not None:
-            sent["Accept"] = accept
-        data = None
-        if body is not None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            if content_type is not None:
-                sent["Content-Type"] = content_type
+    def request(self, method: str, path: str, account: str | None = "jp-sync", **options) -> requests.Response:
+        """One request to /taxii2/<path> (see live_server.taxii_request for the options)."""
         auth = self.accounts[account].auth if account else None
-        return self.session.request(method, f"{self.base}/taxii2/{path}", params=params, data=data, headers=sent, auth=auth,
-                                    timeout=60, allow_redirects=False)
+        return taxii_request(self.session, method, f"{self.base}/taxii2/{path}", auth, **options)
 
     def get(self, path: str, account: str = "jp-sync", **params) -> tuple[dict, requests.structures.CaseInsensitiveDict]:
         response = self.request("GET", path, account, params=params)
