@@ -476,6 +476,12 @@ def test_delete_by_version_and_by_spec_version(medallion):
     assert medallion.request("GET", f"{path}versions/").status_code == 404
     assert medallion.request("DELETE", path).status_code == 404
 
+    # Without filters, every version of every STIX version goes (medallion deletes the last only).
+    assert medallion.post([first, old_style])["success_count"] == 2
+    assert versions() == ["2024-01-01T00:00:00.000Z", "2024-03-01T00:00:00.000Z"]
+    assert medallion.request("DELETE", path).status_code == 200
+    assert medallion.request("GET", f"{path}versions/", params={"match[spec_version]": "2.0,2.1"}).status_code == 404
+
 
 def test_migrated_versions_are_deleted_by_this_nodes_accounts_only(medallion):
     """The file's objects belong to this node now: a partner may delete only what it posted."""

@@ -127,7 +127,7 @@ class Collection:
 
 @dataclass(frozen=True)
 class NewCollection:
-    """A collection to make (see Collections.create)."""
+    """A collection to make (see create_layout)."""
 
     api_root: str
     title: str

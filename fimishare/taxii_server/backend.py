@@ -278,8 +278,9 @@ class StoreBackend(Backend):
     def delete_object(self, api_root, collection_id, object_id, filter_args, allowed_filters):
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)
         principal = self._principal(api_root)
+        # Deleting an object takes every STIX version of it unless match[spec_version] narrows it.
         entries = self.node.collections.entries(
-            collection_id, self.node.readable_classes(principal), ids=query.ids, spec_versions=query.spec_versions,
+            collection_id, self.node.readable_classes(principal), ids=query.ids, spec_versions=query.spec_versions or SPEC_VERSIONS,
             versions=query.versions,
         )
         if not entries:
