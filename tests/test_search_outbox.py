@@ -143,6 +143,11 @@ def test_a_search_node_that_stops_mid_ingest_loses_and_doubles_nothing(tmp_path,
         while SearchOutbox(node.engine).size() and time.monotonic() < deadline:
             time.sleep(0.5)
         assert SearchOutbox(node.engine).size() == 0
+        # The outbox empties just before the worker's closing refresh: let that drain end first.
+        stop.set()
+        worker.join(timeout=60)
+        assert not worker.is_alive()
+        node.search.refresh()
         found = indexed_ids(node)
         assert len(found) == len(set(found))
         assert set(found) == stored_object_ids(node)
