@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from fimishare.sharing.markings import TLP_AMBER, TLP_CLEAR, TLP_GREEN
+from fimishare.stix import TLP_AMBER, TLP_CLEAR, TLP_GREEN
 
 _WORDS_EN = "election narrative bot network amplification proxy outlet forged leak ministry maritime drill satellite phishing".split()
 _WORDS_JA = "選挙 偽情報 拡散 工作 海洋 安全保障 サイバー 攻撃 偽装 報道 外国 干渉".split()

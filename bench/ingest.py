@@ -46,7 +46,7 @@ from fimishare.config import Settings
 from fimishare.node import Node
 from fimishare.store.objects import Provenance
 node = Node(Settings.from_env())
-source = Provenance(node.directory.node_organisation().id, "import")
+source = Provenance(node.store.directory.node_organisation().id, "import")
 node.pipeline.validator.warm_up()
 started = time.perf_counter()
 report = node.pipeline.ingest_file(Path(sys.argv[1]), source)

@@ -10,7 +10,7 @@ the corpus (written as bundles of 50,000 objects), and reused for every engine a
 
 Indexing, --repeat runs per engine, each into a fresh index (a new SQLite file; a new
 Elasticsearch index named through FIMISHARE_ELASTICSEARCH_INDEX), given as median (best):
-- reindex: `Indexer(node, engine).reindex()`, the real path (store -> documents -> engine);
+- reindex: `Indexer(node.store, node.gate, engine).reindex()`, the real path (store -> documents -> engine);
   documents/s = objects indexed / seconds;
 - store + documents: the same reindex into an engine that only keeps what it is given
   (serialised with orjson, a few per cent of the time), once per size: reading the store
@@ -217,7 +217,7 @@ class Engines:
 
 def reindex_rate(node: Node, engine) -> tuple[float, float, int]:
     started = time.perf_counter()
-    count = Indexer(node, engine).reindex()
+    count = Indexer(node.store, node.gate, engine).reindex()
     elapsed = time.perf_counter() - started
     indexed = engine.count()
     if indexed != count:
@@ -381,15 +381,15 @@ def measure_size(size: int, args, scratch: Path, phases: Phases, done) -> None:
     """Measures every engine at ``size``, handing each engine's row to ``done``."""
     env, sample = load_store(scratch, size, phases)
     node = Node(Settings.from_env(env))
-    org = node.directory.node_organisation()
-    views = [("node organisation", node.readable_classes(Principal(org.id, org.id, "admin", org.clearance)), True),
-             ("partner viewer", node.readable_classes(node.directory.account(PARTNER_ACCOUNT).principal()), False)]
+    org = node.store.directory.node_organisation()
+    views = [("node organisation", node.gate.readable(Principal(org.id, org.id, "admin", org.clearance)), True),
+             ("partner viewer", node.gate.readable(node.store.directory.account(PARTNER_ACCOUNT).principal()), False)]
 
     keeper = Keeper()
 
     def build() -> tuple[float, int]:
         started = time.perf_counter()
-        count = Indexer(node, keeper).reindex()
+        count = Indexer(node.store, node.gate, keeper).reindex()
         return count / (time.perf_counter() - started), count
 
     build_rate, objects = phases.run(f"{size:,}: store + documents (no engine)", build)
@@ -438,7 +438,7 @@ def measure_size(size: int, args, scratch: Path, phases: Phases, done) -> None:
             "store_and_documents_docs_per_s": build_rate, "index_bytes": index_bytes, "latency": views_out,
         })
     keeper.reset()
-    node.engine.dispose()
+    node.store.engine.dispose()
     shutil.rmtree(env["FIMISHARE_HOME"])  # the next size's store needs the room
 
 

@@ -9,26 +9,28 @@ from pathlib import Path
 import click
 import orjson
 
+from fimishare import feeds, worker as search_worker
 from fimishare.config import Settings
-from fimishare.node import Node, NotInitialised, holding
+from fimishare.ingest.pipeline import IngestReport
+from fimishare.ingest.reference import add_organisation
+from fimishare.node import Node, initialise
 from fimishare.search import SearchUnavailable
 from fimishare.search.indexer import Indexer
 from fimishare.search.query import FILTERS, INTERVALS, MAX_SIZE, SORTS, QueryError, SearchQuery, parse_filters
-from fimishare.sharing.policy import Recipient
-from fimishare.sharing.principals import Principal
+from fimishare.sharing import EVERY_PARTNER, Channel, Grant, Principal, Recipient
+from fimishare.stix import EntryPath, Role, Tlp
 from fimishare.stix_profiles import profiles
-from fimishare.stix_profiles.ingest import IngestReport, expand_paths
+from fimishare.store import NotInitialised
 from fimishare.store.accounts import AccountError
-from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH, EVERY_PARTNER, TLP_NAMES, CollectionError, CollectionFilter, Grant
+from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH, CollectionError, CollectionFilter
 from fimishare.store.objects import Provenance
-from fimishare.store.schema import ROLES
 from fimishare.taxii_server.medallion_data import DEFAULT_ACCOUNT, MedallionDataError, migrate, read_data
 
 
 def _node() -> Node:
     node = Node(Settings.from_env())
     try:
-        node.require_schema()
+        node.store.require_schema()
     except NotInitialised as error:
         raise click.ClickException(str(error)) from None
     return node
@@ -49,7 +51,7 @@ def main() -> None:
 def init(org_name: str) -> None:
     """Create the store and this node's own organisation (safe to run again)."""
     node = Node(Settings.from_env())
-    org, made, report = node.initialise(org_name)
+    org, made, report = initialise(node, org_name)
     click.echo(f"store {'created' if made else 'ready'} at {node.settings.database_url}; this node is {org.name} ({org.id})")
     if not report.ok:
         _print_report(report)
@@ -68,7 +70,7 @@ def orgs_add(name: str, clearance: str | None) -> None:
     node = _node()
     _check_level(node, clearance)
     try:
-        org, report = node.add_organisation(name, clearance=clearance)
+        org, report = add_organisation(node.store.directory, node.pipeline, name, clearance=clearance)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     if not report.ok:
@@ -91,7 +93,7 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--org", "org", required=True, help="Organisation name or identity id.")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--password", help="Portal password. Without one (machine accounts), an API key is made and printed, once.")
 @click.option("--clearance", help="Highest classification level this account may read.")
 def users_add(name: str, org: str, role: str, password: str | None, clearance: str | None) -> None:
@@ -100,10 +102,10 @@ def users_add(name: str, org: str, role: str, password: str | None, clearance: s
     try:
         # Without a password the account signs in with API keys only: its password is a
         # random secret no one ever sees.
-        account = node.directory.add_account(
+        account = node.store.directory.add_account(
             name, org=org, role=role, password=password or secrets.token_urlsafe(32), clearance=clearance
         )
-        key = None if password else node.directory.issue_api_key(name)
+        key = None if password else node.store.directory.issue_api_key(name)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{account.name}\t{account.identity_id}\t{account.role}")
@@ -119,9 +121,9 @@ def users_key(name: str, revoke: bool) -> None:
     node = _node()
     try:
         if revoke:
-            click.echo(f"revoked {node.directory.revoke_api_keys(name)} API key(s) of {name}", err=True)
+            click.echo(f"revoked {node.store.directory.revoke_api_keys(name)} API key(s) of {name}", err=True)
         else:
-            click.echo(node.directory.issue_api_key(name))
+            click.echo(node.store.directory.issue_api_key(name))
     except AccountError as error:
         raise click.ClickException(str(error)) from None
 
@@ -129,8 +131,8 @@ def users_key(name: str, revoke: bool) -> None:
 @users.command("list")
 def users_list() -> None:
     node = _node()
-    names = {org.id: org.name for org in node.directory.organisations()}
-    for account in node.directory.accounts():
+    names = {org.id: org.name for org in node.store.directory.organisations()}
+    for account in node.store.directory.accounts():
         click.echo(
             f"{account.name}\t{account.identity_id}\t{names.get(account.org_id, account.org_id)}\t{account.role}\t{account.clearance or '-'}"
         )
@@ -156,7 +158,7 @@ def roots() -> None:
 def roots_add(name: str, title: str, description: str | None, max_content_length: int, exercise: bool) -> None:
     node = _node()
     try:
-        node.collections.add_root(name, title=title, description=description, max_content_length=max_content_length, exercise=exercise)
+        node.store.collections.add_root(name, title=title, description=description, max_content_length=max_content_length, exercise=exercise)
     except CollectionError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"/taxii2/{name}/")
@@ -187,13 +189,13 @@ def taxii_import_medallion(file: Path, account: str) -> None:
     """
     node = _node()
     try:
-        report = migrate(node, read_data(file), source=str(file), account=account)
+        report = migrate(node.store, node.pipeline, read_data(file), source=str(file), account=account)
     except (MedallionDataError, CollectionError, AccountError) as error:
         raise click.ClickException(str(error)) from None
     _print_report(report.ingest)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
-    default = node.collections.default_root()
+    default = node.store.collections.default_root()
     click.echo(f"migrated API roots {', '.join(report.roots)} (default /taxii2/{default.name}/), {report.collections} collections "
                f"with {report.entries} versions, {report.statuses} status resources")
     click.echo(f"medallion's users act as account {report.account.name}")
@@ -212,7 +214,7 @@ def _grantee(node: Node, org: str) -> str:
     if org in (EVERY_PARTNER, "all-partners"):
         return EVERY_PARTNER
     try:
-        return node.directory.organisation(org).id
+        return node.store.directory.organisation(org).id
     except AccountError as error:
         raise click.ClickException(str(error)) from None
 
@@ -225,7 +227,7 @@ def _grantee(node: Node, org: str) -> str:
 @click.option("--type", "types", multiple=True, help="Only objects of this STIX type (repeatable).")
 @click.option("--profile", "profile_names", multiple=True, type=click.Choice([p.name for p in profiles.load_profiles()]),
               help="Only objects this profile covers, and objects no profile covers (repeatable).")
-@click.option("--tlp", multiple=True, type=click.Choice(TLP_NAMES), help="Only objects at this TLP level (repeatable).")
+@click.option("--tlp", multiple=True, type=click.Choice([level.value for level in Tlp]), help="Only objects at this TLP level (repeatable).")
 @click.option("--marking", "markings", multiple=True, help="Only objects carrying this marking-definition id (repeatable).")
 @click.option("--exercise-only", is_flag=True, help="Only exercise-marked objects and the reference objects exercises need.")
 @click.option("--read-only", is_flag=True, help="Partners may not post into it.")
@@ -240,7 +242,7 @@ def collections_add(api_root, title, alias, description, types, profile_names, t
     grants = [Grant(org, org in readers, org in writers) for org in sorted(readers | writers)]
     try:
         wanted = CollectionFilter(types=types, profiles=profile_names, tlp=tlp, markings=markings, exercise=exercise_only)
-        collection = node.collections.add(api_root, title=title, alias=alias, description=description, filter=wanted,
+        collection = node.store.collections.add(api_root, title=title, alias=alias, description=description, filter=wanted,
                                           writable=not read_only, grants=grants)
     except CollectionError as error:
         raise click.ClickException(str(error)) from None
@@ -256,8 +258,8 @@ def collections_grant(collection: str, org: str, read: bool, write: bool) -> Non
     """Set what an organisation ('*': every partner) may do with a collection (id, alias or ROOT/ALIAS)."""
     node = _node()
     try:
-        target = node.collections.find(collection)
-        node.collections.grant(target.id, Grant(_grantee(node, org), read, write))
+        target = node.store.collections.find(collection)
+        node.store.collections.grant(target.id, Grant(_grantee(node, org), read, write))
     except CollectionError as error:
         raise click.ClickException(str(error)) from None
 
@@ -267,8 +269,8 @@ def collections_grant(collection: str, org: str, read: bool, write: bool) -> Non
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 def collections_list(api_root: str | None, as_json: bool) -> None:
     node = _node()
-    names = {org.id: org.name for org in node.directory.organisations()} | {EVERY_PARTNER: "every partner"}
-    found = node.collections.list(api_root)
+    names = {org.id: org.name for org in node.store.directory.organisations()} | {EVERY_PARTNER: "every partner"}
+    found = node.store.collections.list(api_root)
     if as_json:
         documents = [
             {"id": c.id, "api_root": c.api_root, "alias": c.alias, "title": c.title, "description": c.description,
@@ -292,10 +294,10 @@ def import_(paths: tuple[Path, ...], org: str | None) -> None:
     """Import STIX 2.1 bundles, lists of objects, directories of them, and CSV indicator feeds."""
     node = _node()
     try:
-        source = node.directory.organisation(org) if org else node.directory.node_organisation()
+        source = node.store.directory.organisation(org) if org else node.store.directory.node_organisation()
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    files = expand_paths(paths)
+    files = feeds.expand_paths(paths)
     sizes = [path.stat().st_size or 1 for path in files]
     report = IngestReport()
     # The bar counts bytes, so one large bundle moves it as steadily as many small files.
@@ -309,7 +311,7 @@ def import_(paths: tuple[Path, ...], org: str | None) -> None:
                 bar.update(now - shown, path)
                 shown = now
 
-            report.extend(node.pipeline.ingest_file(path, Provenance(source.id, "import"), advance))
+            report.extend(feeds.import_file(node.pipeline, path, Provenance(source.id, EntryPath.IMPORT), advance))
             bar.update(size - shown, path)
     _print_report(report)
     if not report.ok:
@@ -339,7 +341,7 @@ def export(types: tuple[str, ...], for_org: str | None, exercise: bool, all_vers
     """Export a STIX 2.1 bundle of what the sharing policy releases to an organisation."""
     node = _node()
     try:
-        org = node.directory.organisation(for_org) if for_org else node.directory.node_organisation()
+        org = node.store.directory.organisation(for_org) if for_org else node.store.directory.node_organisation()
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     bundle = export_bundle(node, Recipient(org.id, org.clearance, exercise), types=types, all_versions=all_versions)
@@ -354,12 +356,8 @@ def export(types: tuple[str, ...], for_org: str | None, exercise: bool, all_vers
 
 
 def export_bundle(node: Node, recipient: Recipient, *, types=(), all_versions: bool = False) -> dict:
-    policy = node.policy()
-    released = []
-    for version in node.store.iter_versions(types=types or None, all_versions=all_versions):
-        copy = policy.release(holding(version), recipient, "export")
-        if copy is not None:
-            released.append(copy)
+    versions = node.store.objects.iter_versions(types=types or None, all_versions=all_versions)
+    released = [copy for copy, _ in node.gate.releases(recipient, versions, Channel.EXPORT)]
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": released}
 
 
@@ -367,13 +365,13 @@ def _searcher(node: Node, account: str | None, exercise: bool):
     """(engine, readable classes) for searching as ``account``, or as this node's organisation."""
     try:
         if account:
-            principal = node.directory.account(account).principal(exercise)
+            principal = node.store.directory.account(account).principal(exercise)
         else:
-            org = node.directory.node_organisation()
-            principal = Principal(org.id, org.id, "admin", org.clearance, exercise)
+            org = node.store.directory.node_organisation()
+            principal = Principal(org.id, org.id, Role.ADMIN, org.clearance, exercise)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    return node.search, node.readable_classes(principal)
+    return node.search, node.gate.readable(principal)
 
 
 _AS_OPTION = click.option("--as", "account", help="Search as this account, seeing what it may read (default: this node's organisation).")
@@ -456,7 +454,7 @@ def worker(once: bool, interval: float) -> None:
     import threading
 
     node = _node()
-    indexer = Indexer(node, node.search)
+    indexer = Indexer(node.store, node.gate, node.search)
     if once:
         try:
             click.echo(f"indexed {indexer.drain()} objects into the {node.search.name} index", err=True)
@@ -470,14 +468,14 @@ def worker(once: bool, interval: float) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     click.echo(f"feeding the {node.search.name} index from the outbox", err=True)
-    indexer.run(stop, interval)
+    search_worker.run(indexer, stop, interval)
 
 
 @main.command()
 def reindex() -> None:
     """Rebuild the search index from the store."""
     node = _node()
-    indexer = Indexer(node, node.search)
+    indexer = Indexer(node.store, node.gate, node.search)
     try:
         count = indexer.reindex()
         indexer.drain()
@@ -496,7 +494,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     node = _node()  # fails with a clear message when 'fimishare init' has not been run
-    node.engine.dispose()  # each worker opens its own connections
+    node.close()  # each worker opens its own connections
 
     class _Server(BaseApplication):
         def load_config(self) -> None:

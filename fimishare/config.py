@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_CLASSIFICATION_LEVELS = ("UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET")
+from fimishare.stix import DEFAULT_CLASSIFICATION_LEVELS
 
 
 @dataclass(frozen=True)

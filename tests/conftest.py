@@ -79,7 +79,7 @@ def node(settings):
     assert result.exit_code == 0, result.output
     node = Node(settings)
     yield node
-    node.engine.dispose()
+    node.store.engine.dispose()
 
 
 def _env(settings) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from fimishare.sharing.markings import TLP_GREEN
+from fimishare.stix import TLP_GREEN
 
 T0 = "2024-11-01T09:00:00.000Z"
 

@@ -20,7 +20,7 @@ from live_server import DATABASE_KINDS, database, free_port, node_cli, serving
 from stix_factory import bundle, indicator, relationship, sdo
 
 from fimishare.cli import main
-from fimishare.sharing.markings import TLP_AMBER, TLP_GREEN
+from fimishare.stix import TLP_AMBER, TLP_GREEN
 
 PASSWORD = "correct horse battery"
 SYNC_KEY = "jp-nisc-sync-api-key-0123456789"

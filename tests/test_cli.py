@@ -4,23 +4,24 @@ import json
 import orjson
 from stix2validator import ValidationOptions, validate_instance
 
-from fimishare.sharing.markings import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED, fimishare_marking_definition
+from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED
+from fimishare.sharing.markings import fimishare_marking_definition
 from stix_factory import bundle, sdo
 
 
 def test_init_is_safe_to_run_again(node, cli):
-    first_org = node.directory.node_organisation()
+    first_org = node.store.directory.node_organisation()
     result = cli("init")
     assert result.exit_code == 0 and "store ready" in result.output
-    assert node.directory.node_organisation() == first_org
+    assert node.store.directory.node_organisation() == first_org
 
 
 def test_init_publishes_tlp_definitions_profiles_and_the_node_identity(node):
-    held = node.store.latest(
-        [TLP_GREEN, TLP_RED, "extension-definition--94ef16a4-16eb-43aa-93a7-1e1a3433fd06", node.directory.node_organisation().id]
+    held = node.store.objects.latest(
+        [TLP_GREEN, TLP_RED, "extension-definition--94ef16a4-16eb-43aa-93a7-1e1a3433fd06", node.store.directory.node_organisation().id]
     )
     assert len(held) == 4
-    assert held[node.directory.node_organisation().id]["name"] == "EEAS"
+    assert held[node.store.directory.node_organisation().id]["name"] == "EEAS"
 
 
 def test_commands_before_init_say_what_to_do(settings, cli):
@@ -37,16 +38,16 @@ def test_orgs_and_users(node, cli):
     assert "no organisation named 'Nowhere'" in cli("users", "add", "u", "--org", "Nowhere", "--role", "viewer", "--password", "x" * 12).output
     assert "at least 12" in cli("users", "add", "u", "--org", "JP-NISC", "--role", "viewer", "--password", "short").output
     listing = cli("users", "list").output
-    assert f"sync-jp\t{node.directory.account('sync-jp').identity_id}\tJP-NISC\tsync" in listing
+    assert f"sync-jp\t{node.store.directory.account('sync-jp').identity_id}\tJP-NISC\tsync" in listing
     # the secret is kept only as a salted hash
-    account = node.directory.authenticate("sync-jp", "a-long-api-key-0001")
+    account = node.store.directory.authenticate("sync-jp", "a-long-api-key-0001")
     assert account and account.role == "sync"
-    assert node.directory.authenticate("sync-jp", "a-long-api-key-0002") is None
+    assert node.store.directory.authenticate("sync-jp", "a-long-api-key-0002") is None
     from sqlalchemy import select
 
     from fimishare.store.schema import accounts
 
-    with node.engine.connect() as connection:
+    with node.store.engine.connect() as connection:
         stored = connection.execute(select(accounts.c.password_hash)).scalar_one()
     assert "a-long-api-key-0001" not in stored and stored.startswith("scrypt$")
 
@@ -94,7 +95,7 @@ def _export(cli, tmp_path, *args):
 def test_export_is_filtered_by_the_sharing_policy_for_the_recipient(node, cli, tmp_path):
     cli("orgs", "add", "JP-NISC")
     cli("orgs", "add", "Other CERT")
-    japan = node.directory.organisation("JP-NISC").id
+    japan = node.store.directory.organisation("JP-NISC").id
     rel_japan = fimishare_marking_definition("REL TO JP-NISC", releasable_to=[japan])
     green = sdo("campaign", object_marking_refs=[TLP_GREEN])
     amber = sdo("campaign", object_marking_refs=[TLP_AMBER])
@@ -113,7 +114,7 @@ def test_export_is_filtered_by_the_sharing_policy_for_the_recipient(node, cli, t
 def test_what_a_partner_sent_as_amber_strict_is_never_passed_on(node, cli, tmp_path):
     cli("orgs", "add", "JP-NISC")
     cli("orgs", "add", "Other CERT")
-    other = node.directory.organisation("Other CERT").id
+    other = node.store.directory.organisation("Other CERT").id
     rel_other = fimishare_marking_definition("REL TO Other CERT", releasable_to=[other])
     strict = sdo("campaign", object_marking_refs=[TLP_AMBER_STRICT, rel_other["id"]])
     _import(cli, tmp_path, "from-japan.json", [rel_other, strict], "--org", "JP-NISC")

@@ -8,9 +8,9 @@ import pytest
 from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
-from fimishare.sharing.markings import TLP_CLEAR
-from fimishare.stix_profiles.csv_feeds import KILL_CHAIN_NAME, META_IDENTITY_ID, CsvFeedError, read_csv_feed
-from fimishare.stix_profiles.observables import extract
+from fimishare.stix import TLP_CLEAR
+from fimishare.feeds.meta import KILL_CHAIN_NAME, META_IDENTITY_ID, CsvFeedError, read_csv_feed
+from fimishare.ingest.observables import extract
 
 SCO_TYPES = {"domain-name", "url", "ipv4-addr", "ipv6-addr", "email-addr", "file", "user-account"}
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

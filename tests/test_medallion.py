@@ -31,7 +31,7 @@ from live_server import DATABASE_KINDS, TAXII, database, free_port, node_cli, se
 from stix_factory import indicator
 
 from fimishare.cli import main
-from fimishare.stix_profiles.parsing import spec_version_of
+from fimishare.stix import spec_version_of
 from fimishare.taxii_server.medallion_data import MedallionDataError
 
 FILE_ROOTS = ("api1", "api2", "trustgroup1")
@@ -548,7 +548,7 @@ def test_medallions_own_server_runs_on_the_store_backend(shared_data, tmp_path):
     store from the file, serves it with medallion's own views and users, and on a restart
     serves what it seeded rather than seeding again."""
     config = {
-        "backend": {"module": "fimishare.taxii_server.backend", "module_class": "StoreBackend",
+        "backend": {"module": "fimishare.platform.medallion", "module_class": "MedallionBackend",
                     "filename": str(medallion_file(shared_data))},
         "users": {"admin": "Password0"},
         "taxii": {"max_page_size": 100},
@@ -603,11 +603,11 @@ def test_the_backend_takes_medallions_backend_configuration(shared_data, tmp_pat
 
     monkeypatch.setenv("FIMISHARE_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("FIMISHARE_DATABASE_URL", raising=False)
-    backend = connect_to_backend({"module": "fimishare.taxii_server.backend", "module_class": "StoreBackend",
+    backend = connect_to_backend({"module": "fimishare.platform.medallion", "module_class": "MedallionBackend",
                                   "filename": str(medallion_file(shared_data)), "account": "medallion-users"})
-    assert {root.name for root in backend.node.collections.roots()} >= set(FILE_ROOTS)
-    assert backend.node.directory.account("medallion-users").role == "sync"
-    assert backend.node.collections.default_root().name == "trustgroup1"
+    assert {root.name for root in backend.store.collections.roots()} >= set(FILE_ROOTS)
+    assert backend.store.directory.account("medallion-users").role == "sync"
+    assert backend.store.collections.default_root().name == "trustgroup1"
     with pytest.raises(MedallionDataError, match="missing.json"):
-        connect_to_backend({"module": "fimishare.taxii_server.backend", "module_class": "StoreBackend",
+        connect_to_backend({"module": "fimishare.platform.medallion", "module_class": "MedallionBackend",
                             "filename": str(tmp_path / "missing.json")})

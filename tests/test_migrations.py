@@ -25,12 +25,12 @@ def test_a_populated_store_goes_back_to_0003_and_up_again_keeping_its_collection
     from fimishare.store.objects import Provenance
     from stix_factory import sdo
 
-    node.pipeline.ingest_objects([sdo("campaign"), sdo("malware", is_family=False)], Provenance(node.node_org, "import"))
-    reader = node.readable_classes(Principal("identity--00000000-0000-4000-8000-000000000001", node.node_org, "admin", None))
-    collection = node.collections.find("cyber/partners")
-    before = node.collections.entries(collection.id, reader)
+    node.pipeline.ingest_objects([sdo("campaign"), sdo("malware", is_family=False)], Provenance(node.store.node_organisation_id(), "import"))
+    reader = node.gate.readable(Principal("identity--00000000-0000-4000-8000-000000000001", node.store.node_organisation_id(), "admin", None))
+    collection = node.store.collections.find("cyber/partners")
+    before = node.store.collections.entries(collection.id, reader)
     assert before
-    command.downgrade(alembic_config(node.engine), "0003")
-    migrate(node.engine)
-    assert node.collections.entries(collection.id, reader) == before
-    assert node.collections.default_root().name == "fimi"
+    command.downgrade(alembic_config(node.store.engine), "0003")
+    migrate(node.store.engine)
+    assert node.store.collections.entries(collection.id, reader) == before
+    assert node.store.collections.default_root().name == "fimi"

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fimishare.stix_profiles.observables import KINDS, extract, guess_kind, normalise, refang
+from fimishare.ingest.observables import KINDS, extract, guess_kind, normalise, refang
 
 
 @pytest.mark.parametrize(

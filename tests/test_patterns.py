@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fimishare.stix_profiles.patterns import _read_simple, _read_with_parser, read_pattern
+from fimishare.ingest.patterns import _read_simple, _read_with_parser, read_pattern
 
 
 VERSIONS = ("2.1", "2.0")
@@ -106,7 +106,7 @@ def test_generated_simple_patterns_agree(comparisons, join):
 
 
 def test_every_pattern_from_the_meta_feeds_agrees(shared_data):
-    from fimishare.stix_profiles.csv_feeds import read_csv_feed
+    from fimishare.feeds.meta import read_csv_feed
 
     files = sorted((shared_data / "meta-threat-research" / "indicators" / "csv").rglob("*.csv"))
     patterns = {o["pattern"] for path in files for o in read_csv_feed(path) if o["type"] == "indicator"}

@@ -4,9 +4,9 @@ import json
 import pytest
 from stix2validator import ValidationOptions, validate_instance
 
-from fimishare.sharing.markings import TLP_2_0_EXTENSION, TLP_GREEN
+from fimishare.stix import Severity, TLP_2_0_EXTENSION, TLP_GREEN
 from fimishare.stix_profiles import frameworks
-from fimishare.stix_profiles.problems import ERROR, WARNING, json_path
+from fimishare.stix import json_path
 from fimishare.stix_profiles.profiles import (
     CYBER_EXTENSION,
     FIMI_EXTENSION,
@@ -226,7 +226,7 @@ def by_id(objects, prefix):
 
 
 def errors(problems):
-    return [p for p in problems if p.severity == ERROR]
+    return [p for p in problems if p.severity == Severity.ERROR]
 
 
 def assert_stix_valid(obj):
@@ -390,7 +390,7 @@ def test_eu_is_accepted_with_a_warning():
     incident["extensions"][FIMI_EXTENSION]["target_countries"] = ["EU"]
     problems = problems_for(objects, incident)
     assert not errors(problems)
-    assert [p.severity for p in problems] == [WARNING]
+    assert [p.severity for p in problems] == [Severity.WARNING]
 
 
 def test_bad_language_tags():
@@ -433,7 +433,7 @@ def test_fimi_uses_unresolvable_technique_is_a_warning():
                {"id": "attack-pattern--00000000-0000-4000-8000-000000000000"})
     problems = problems_for(objects, uses)
     assert not errors(problems)
-    assert [(p.path, p.severity) for p in problems] == [("$.target_ref", WARNING)]
+    assert [(p.path, p.severity) for p in problems] == [("$.target_ref", Severity.WARNING)]
 
 
 def test_cyber_uses_disarm_technique_is_an_error():
@@ -459,7 +459,7 @@ def test_undeclared_relationship_is_a_warning():
     narrative = by_id(objects, "narrative--")
     odd = rel("a0000000-0000-4000-8000-0000000000fc", narrative, "subnarrative-of", by_id(objects, "channel--"))
     problems = problems_for(objects, odd)
-    assert [(p.path, p.severity) for p in problems] == [("$.relationship_type", WARNING)]
+    assert [(p.path, p.severity) for p in problems] == [("$.relationship_type", Severity.WARNING)]
 
 
 def test_unknown_type_without_extension():
@@ -506,7 +506,7 @@ def test_channel_without_exposure_extension_is_a_warning_and_name_required():
     channel = by_id(objects, "channel--")
     del channel["extensions"][FIMI_EXTENSION]
     problems = problems_for(objects, channel)
-    assert [(p.path, p.severity) for p in problems] == [(json_path("extensions", FIMI_EXTENSION), WARNING)]
+    assert [(p.path, p.severity) for p in problems] == [(json_path("extensions", FIMI_EXTENSION), Severity.WARNING)]
     del channel["name"]
     assert_error(problems_for(objects, channel), "$.name")
 

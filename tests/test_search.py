@@ -13,17 +13,11 @@ from hypothesis import strategies as st
 
 from fimishare.cli import main
 from fimishare.config import Settings
-from fimishare.node import Node, holding
+from fimishare.node import Node
 from fimishare.search.indexer import Indexer
 from fimishare.search.query import QueryError, SearchQuery, parse_filters
-from fimishare.sharing.markings import (
-    TLP_AMBER,
-    TLP_AMBER_STRICT,
-    TLP_CLEAR,
-    TLP_GREEN,
-    TLP_RED,
-    fimishare_marking_definition,
-)
+from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED
+from fimishare.sharing.markings import fimishare_marking_definition
 from fimishare.store.objects import Provenance
 from stix_factory import indicator, relationship, sdo
 
@@ -51,7 +45,7 @@ class SearchNode:
         ):
             self.cli("users", "add", name, "--org", org, "--role", role, *(["--clearance", clearance] if clearance else []))
         self.node = Node(Settings.from_env(env))
-        self.orgs["EEAS"] = self.node.node_org
+        self.orgs["EEAS"] = self.node.store.node_organisation_id()
         self.only_jp = fimishare_marking_definition("NISC only", releasable_to=[self.orgs["JP-NISC"]])
         self.ingest([self.only_jp])
 
@@ -61,20 +55,20 @@ class SearchNode:
         return result.output
 
     def ingest(self, objects: list[dict], org: str = "EEAS", account: str | None = None) -> None:
-        submitted_by = self.node.directory.account(account).identity_id if account else None
+        submitted_by = self.node.store.directory.account(account).identity_id if account else None
         report = self.node.pipeline.ingest_objects(objects, Provenance(self.orgs[org], "api" if account else "import", submitted_by))
         assert report.rejected == 0, report.errors()
 
     def index(self) -> int:
-        return Indexer(self.node, self.node.search).drain()
+        return Indexer(self.node.store, self.node.gate, self.node.search).drain()
 
     def principal(self, account: str | None, exercise: bool = False):
         if account is None:
-            return self.node.directory.account("eeas-analyst").principal(exercise)
-        return self.node.directory.account(account).principal(exercise)
+            return self.node.store.directory.account("eeas-analyst").principal(exercise)
+        return self.node.store.directory.account(account).principal(exercise)
 
     def search(self, text: str = "", account: str | None = None, exercise: bool = False, **options):
-        return self.node.search.search(SearchQuery(text, **options), self.node.readable_classes(self.principal(account, exercise)))
+        return self.node.search.search(SearchQuery(text, **options), self.node.gate.readable(self.principal(account, exercise)))
 
     def ids(self, text: str = "", account: str | None = None, **options) -> set[str]:
         """Every hit, through all pages."""
@@ -90,7 +84,7 @@ class SearchNode:
         return set(found)
 
     def lookup(self, values: list[str], account: str | None = None):
-        return self.node.search.lookup(values, self.node.readable_classes(self.principal(account)))
+        return self.node.search.lookup(values, self.node.gate.readable(self.principal(account)))
 
 
 def node_env(tmp_path, engine: str, request) -> dict:
@@ -113,7 +107,7 @@ def _drop(setup: SearchNode) -> None:
     if engine.name == "elasticsearch":
         engine.drop()
     engine.close()
-    setup.node.engine.dispose()
+    setup.node.store.engine.dispose()
 
 
 # --------------------------------------------------------------------------- a small FIMI corpus
@@ -325,9 +319,8 @@ ACCOUNTS = [None, "jp-sync", "jp-viewer", "fr-sync"]
 def test_hits_totals_facets_and_lookups_show_only_what_the_reader_may_read(searching, marked, account, exercise):
     objects, node = marked
     principal = searching.principal(account, exercise)
-    policy = node.policy()
     readable = {name for name, obj in objects.items()
-                if policy.may_read(principal, holding(node.store.latest_versions([obj["id"]])[obj["id"]]))}
+                if node.gate.view(principal, node.store.objects.latest_versions([obj["id"]])[obj["id"]]) is not None}
     # The table, spelled out, so a change in the policy shows up here too.
     expected = {
         # RED: the submitter only; AMBER and AMBER+STRICT: the source organisation (and
@@ -354,7 +347,7 @@ def test_hits_totals_facets_and_lookups_show_only_what_the_reader_may_read(searc
         assert result.facets == {} and result.histogram == []
     domains = [f"{name.replace('_', '-')}.marked.example" for name in objects]
     looked_up = searching.lookup(domains, account) if not exercise else searching.node.search.lookup(
-        domains, node.readable_classes(principal))
+        domains, node.gate.readable(principal))
     assert {i for r in looked_up for i in r.ids} == wanted
 
 
@@ -394,10 +387,10 @@ def test_new_versions_replace_the_document_and_older_ones_never_do(searching, co
 
 def test_indexing_twice_doubles_nothing(searching, corpus):
     before = searching.search(size=0).total
-    Indexer(searching.node, searching.node.search).reindex()
-    searching.node.pipeline.ingest_objects(list(corpus.values()), Provenance(searching.node.node_org, "import"))  # unchanged
+    Indexer(searching.node.store, searching.node.gate, searching.node.search).reindex()
+    searching.node.pipeline.ingest_objects(list(corpus.values()), Provenance(searching.node.store.node_organisation_id(), "import"))  # unchanged
     searching.index()
-    stored_objects = {version.obj["id"] for version in searching.node.store.iter_versions()}
+    stored_objects = {version.obj["id"] for version in searching.node.store.objects.iter_versions()}
     assert searching.search(size=0).total == before
     assert searching.node.search.count() == len(stored_objects)
 
@@ -469,10 +462,10 @@ def test_both_engines_give_the_same_answers_on_the_same_data(tmp_path, elasticse
     engines = [EmbeddedEngine(tmp_path / "embedded.sqlite"), ElasticsearchEngine(elasticsearch_url, f"fimishare-diff-{uuid.uuid4().hex[:8]}")]
     try:
         for engine in engines:
-            Indexer(setup.node, engine).reindex()
+            Indexer(setup.node.store, setup.node.gate, engine).reindex()
         hosts = [o["pattern"].split("'")[1] for o in objects if o["type"] == "indicator"]
         for account in (None, "fr-sync"):
-            readable = setup.node.readable_classes(setup.principal(account))
+            readable = setup.node.gate.readable(setup.principal(account))
             totals = []
             for spec in DIFFERENTIAL_QUERIES:
                 answers = []
@@ -505,7 +498,7 @@ def test_both_engines_give_the_same_answers_on_the_same_data(tmp_path, elasticse
         engines[1].drop()
         for engine in engines:
             engine.close()
-        setup.node.engine.dispose()
+        setup.node.store.engine.dispose()
 
 
 def rng_values(hosts: list[str]) -> list[str]:
@@ -533,9 +526,8 @@ def test_search_shows_exactly_what_the_policy_lets_the_reader_read(searching, ce
         made.append(obj)
     searching.index()
     node, principal = searching.node, searching.principal(account)
-    policy = node.policy()
-    latest = node.store.latest_versions([o["id"] for o in made])
-    readable = {object_id for object_id, version in latest.items() if policy.may_read(principal, holding(version))}
+    latest = node.store.objects.latest_versions([o["id"] for o in made])
+    readable = node.gate.readable_ids(principal, latest)
     assert searching.ids(tag, account) == readable
     looked = searching.lookup([f"{tag}-{n}.example" for n in range(len(made))], account)
     assert {i for r in looked for i in r.ids} == readable

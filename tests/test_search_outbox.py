@@ -17,9 +17,10 @@ from fimishare.cli import main
 from fimishare.config import Settings
 from fimishare.node import Node
 from fimishare.search import SearchUnavailable
+from fimishare import worker as search_worker
 from fimishare.search.indexer import Indexer
 from fimishare.sharing.access import Readable
-from fimishare.sharing.markings import TLP_GREEN
+from fimishare.stix import TLP_GREEN
 from fimishare.store.objects import Provenance
 from fimishare.store.outbox import SearchOutbox
 
@@ -36,15 +37,15 @@ def search_node(action: str, directory: Path, port: int | None = None) -> str:
 
 
 def local(node: Node) -> Provenance:
-    return Provenance(node.node_org, "import")
+    return Provenance(node.store.node_organisation_id(), "import")
 
 
 def stored_object_ids(node: Node) -> set[str]:
-    return {version.obj["id"] for version in node.store.iter_versions()}
+    return {version.obj["id"] for version in node.store.objects.iter_versions()}
 
 
 def everything(node: Node) -> Readable:
-    return Readable(max(node.access_classes()), None)
+    return Readable(max(node.store.objects.access_classes()), None)
 
 
 def indexed_ids(node: Node) -> list[str]:
@@ -61,8 +62,8 @@ def indexed_ids(node: Node) -> list[str]:
 
 
 def test_each_stored_version_enters_the_outbox_with_it_and_nothing_else_does(node):
-    outbox = SearchOutbox(node.engine)
-    Indexer(node, node.search).drain()
+    outbox = SearchOutbox(node.store.engine)
+    Indexer(node.store, node.gate, node.search).drain()
     assert outbox.size() == 0
     campaign = sdo("campaign", object_marking_refs=[TLP_GREEN])
     report = node.pipeline.ingest_objects([campaign, indicator()], local(node))
@@ -73,7 +74,7 @@ def test_each_stored_version_enters_the_outbox_with_it_and_nothing_else_does(nod
     assert outbox.size() == 2
     node.pipeline.ingest_objects([dict(campaign, modified="2024-12-01T00:00:00.000Z")], local(node))
     assert outbox.size() == 3
-    assert Indexer(node, node.search).drain() == 2  # the campaign once, at its newest version
+    assert Indexer(node.store, node.gate, node.search).drain() == 2  # the campaign once, at its newest version
     assert outbox.size() == 0
     assert sorted(indexed_ids(node)) == sorted(stored_object_ids(node))
 
@@ -85,10 +86,10 @@ def test_an_existing_store_is_indexed_whole_after_the_upgrade(node):
     from fimishare.store.database import alembic_config, migrate
 
     node.pipeline.ingest_objects([sdo("campaign", object_marking_refs=[TLP_GREEN])], local(node))
-    command.downgrade(alembic_config(node.engine), "0002")
-    migrate(node.engine)
-    assert SearchOutbox(node.engine).size() == node.store.count() > 0
-    Indexer(node, node.search).drain()
+    command.downgrade(alembic_config(node.store.engine), "0002")
+    migrate(node.store.engine)
+    assert SearchOutbox(node.store.engine).size() == node.store.objects.count() > 0
+    Indexer(node.store, node.gate, node.search).drain()
     assert sorted(indexed_ids(node)) == sorted(stored_object_ids(node))
 
 
@@ -102,10 +103,10 @@ def test_ingest_goes_on_while_the_search_engine_is_unreachable(tmp_path):
     assert runner.invoke(main, ["init", "--org-name", "EEAS"], env=env).exit_code == 0
     node = Node(Settings.from_env(env))
     assert node.pipeline.ingest_objects([sdo("campaign", object_marking_refs=[TLP_GREEN])], local(node)).stored == 1
-    waiting = SearchOutbox(node.engine).size()
+    waiting = SearchOutbox(node.store.engine).size()
     with pytest.raises(SearchUnavailable, match=f"127.0.0.1:{port} is unreachable"):
-        Indexer(node, node.search).drain()
-    assert SearchOutbox(node.engine).size() == waiting
+        Indexer(node.store, node.gate, node.search).drain()
+    assert SearchOutbox(node.store.engine).size() == waiting
     result = runner.invoke(main, ["worker", "--once"], env=env)
     assert result.exit_code == 1
     assert f"the outbox keeps its {waiting} versions" in result.output
@@ -127,7 +128,7 @@ def test_a_search_node_that_stops_mid_ingest_loses_and_doubles_nothing(tmp_path,
         assert CliRunner().invoke(main, ["init", "--org-name", "EEAS"], env=env).exit_code == 0
         node = Node(Settings.from_env(env))
         indexing = Node(Settings.from_env(env))  # the worker's own, as `fimishare worker` would have
-        worker = threading.Thread(target=Indexer(indexing, indexing.search).run, args=(stop, 0.2), daemon=True)
+        worker = threading.Thread(target=search_worker.run, args=(Indexer(indexing.store, indexing.gate, indexing.search), stop, 0.2), daemon=True)
         worker.start()
         for batch in range(30):
             objects = [indicator(f"[domain-name:value = 'outage-{batch}-{n}.example']", object_marking_refs=[TLP_GREEN])
@@ -136,13 +137,13 @@ def test_a_search_node_that_stops_mid_ingest_loses_and_doubles_nothing(tmp_path,
             if batch == 8:
                 search_node("kill", directory)
             if batch == 20:
-                assert SearchOutbox(node.engine).size() > 0  # held while the node was away
+                assert SearchOutbox(node.store.engine).size() > 0  # held while the node was away
                 assert search_node("resume", directory, port) == url
             time.sleep(0.05)
         deadline = time.monotonic() + 180
-        while SearchOutbox(node.engine).size() and time.monotonic() < deadline:
+        while SearchOutbox(node.store.engine).size() and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert SearchOutbox(node.engine).size() == 0
+        assert SearchOutbox(node.store.engine).size() == 0
         # The outbox empties just before the worker's closing refresh: let that drain end first.
         stop.set()
         worker.join(timeout=60)

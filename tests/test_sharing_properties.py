@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_instance
 
-from fimishare.sharing import Holding, Principal, Recipient, SharingPolicy
+from fimishare.sharing import Channel, Holding, Principal, Recipient, SharingPolicy
+from fimishare import stix
 from fimishare.sharing import markings as mk
 from fimishare.sharing.access import access_class_of
 
@@ -230,9 +231,9 @@ def test_release_never_sends_what_the_table_denies(scenario, org, clearance, exe
     policy = SharingPolicy(NODE, LEVELS, defs)
     holding = Holding(obj, source, submitter)
     recipient = Recipient(org, clearance, exercise)
-    results = [policy.release(holding, recipient, ch) for ch in ("sync", "export", "taxii")]
+    results = [policy.release(holding, recipient, ch) for ch in Channel]
     assert obj == before, "release mutated its input"
-    assert results[0] == results[1] == results[2]
+    assert results[0] == results[1]
     tlps = {TLP_IDS[s[1]] for s in obj_specs if s[0] == "tlp"}
     if "red" in tlps or ("amber+strict" in tlps and source != NODE):
         assert results[0] is None
@@ -244,18 +245,18 @@ def test_release_never_sends_what_the_table_denies(scenario, org, clearance, exe
        st.sampled_from(ORGS), st.one_of(st.none(), st.sampled_from(PERSON_IDS)))
 def test_partner_red_and_amber_strict_never_released(tlp_ids, source, org, submitter):
     if not {"red", "amber+strict"} & {TLP_IDS[i] for i in tlp_ids}:
-        tlp_ids = tlp_ids + [mk.TLP_AMBER_STRICT]
+        tlp_ids = tlp_ids + [stix.TLP_AMBER_STRICT]
     rel = mk.fimishare_marking_definition("REL", releasable_to=ORGS)
     policy = SharingPolicy(NODE, marking_definitions={**mk.default_marking_definitions(), rel["id"]: rel})
     obj = {"type": "campaign", "spec_version": "2.1", "id": "campaign--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c11",
            "created": "2024-11-01T00:00:00.000Z", "modified": "2024-11-01T00:00:00.000Z", "name": "n",
            "created_by_ref": org, "object_marking_refs": tlp_ids + [rel["id"]]}
-    for ch in ("sync", "export", "taxii"):
+    for ch in Channel:
         assert policy.release(Holding(obj, source, submitter), Recipient(org, "SECRET"), ch) is None
 
 
 @settings(max_examples=200, deadline=None)
-@given(scenarios(), st.sampled_from(ORGS[1:]), st.sampled_from([mk.TLP_RED, mk.TLP_AMBER_STRICT,
+@given(scenarios(), st.sampled_from(ORGS[1:]), st.sampled_from([stix.TLP_RED, stix.TLP_AMBER_STRICT,
                                                                  "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"]),
        people, clearances)
 def test_partner_red_and_amber_strict_read_only_by_node_and_source_orgs(scenario, source, restrictive, person, clearance):
@@ -282,7 +283,7 @@ def test_the_access_class_decides_as_the_object_does(scenario, person, role, cle
     principal = Principal(person[0], person[1], role, clearance, exercise)
     recipient = Recipient(recipient_org, clearance, exercise)
     read = policy.view(principal, holding)
-    released = policy.release(holding, recipient, "taxii")
+    released = policy.release(holding, recipient, Channel.SYNC)
     if granular:
         assert read is None or policy.may_read_class(principal, access)
         assert released is None or policy.may_release_class(recipient, access)

@@ -4,33 +4,33 @@ import threading
 import orjson
 from sqlalchemy import select
 
-from fimishare.stix_profiles.ingest import REJECTED, STORED, UNCHANGED
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import object_versions
 from stix_factory import indicator, sdo
+from fimishare.stix import Outcome
 
 
 def provenance(node, path="import"):
-    return Provenance(node.directory.node_organisation().id, path)
+    return Provenance(node.store.directory.node_organisation().id, path)
 
 
 def test_every_version_is_kept_and_the_newest_is_current(node):
     v1 = sdo(description="first")
     v2 = dict(v1, modified="2024-11-02T09:00:00.000Z", description="second")
     report = node.pipeline.ingest_objects([v1, v2], provenance(node))
-    assert [o.status for o in report.outcomes] == [STORED, STORED]
-    versions = node.store.versions(v1["id"])
+    assert [o.status for o in report.outcomes] == [Outcome.STORED, Outcome.STORED]
+    versions = node.store.objects.versions(v1["id"])
     assert [v.obj["description"] for v in versions] == ["first", "second"]
-    assert node.store.latest([v1["id"]])[v1["id"]]["description"] == "second"
+    assert node.store.objects.latest([v1["id"]])[v1["id"]]["description"] == "second"
 
 
 def test_same_version_twice_is_stored_once_and_reported_as_success(node):
     obj = sdo()
     first = node.pipeline.ingest_objects([obj], provenance(node))
     again = node.pipeline.ingest_objects([dict(obj)], provenance(node))
-    assert first.outcomes[0].status == STORED
-    assert again.outcomes[0].status == UNCHANGED and again.ok
-    assert len(node.store.versions(obj["id"])) == 1
+    assert first.outcomes[0].status == Outcome.STORED
+    assert again.outcomes[0].status == Outcome.UNCHANGED and again.ok
+    assert len(node.store.objects.versions(obj["id"])) == 1
 
 
 def test_same_version_with_other_content_is_rejected_naming_the_object(node):
@@ -38,26 +38,26 @@ def test_same_version_with_other_content_is_rejected_naming_the_object(node):
     node.pipeline.ingest_objects([obj], provenance(node))
     report = node.pipeline.ingest_objects([dict(obj, description="tampered")], provenance(node))
     outcome = report.outcomes[0]
-    assert outcome.status == REJECTED
+    assert outcome.status == Outcome.REJECTED
     assert obj["id"] in outcome.problems[0].message and "different content" in outcome.problems[0].message
-    assert node.store.latest([obj["id"]])[obj["id"]]["description"] == "original"
+    assert node.store.objects.latest([obj["id"]])[obj["id"]]["description"] == "original"
 
 
 def test_full_json_is_kept_verbatim_with_provenance_columns(node):
     obj = sdo("campaign", description="<b>bold</b> テスト", x_custom={"nested": [1, 2.5, None]}, revoked=False)
-    node.pipeline.ingest_objects([obj], Provenance(node.directory.node_organisation().id, "portal", "identity--0c259417-e3ea-49d3-bb33-f14823a1d4dc"))
-    with node.engine.connect() as connection:
+    node.pipeline.ingest_objects([obj], Provenance(node.store.directory.node_organisation().id, "portal", "identity--0c259417-e3ea-49d3-bb33-f14823a1d4dc"))
+    with node.store.engine.connect() as connection:
         row = connection.execute(select(object_versions).where(object_versions.c.id == obj["id"])).one()
     assert orjson.loads(row.json) == obj and list(orjson.loads(row.json)) == list(obj)
     assert (row.type, row.spec_version, row.entry_path, row.revoked) == ("campaign", "2.1", "portal", False)
     assert row.submitted_by == "identity--0c259417-e3ea-49d3-bb33-f14823a1d4dc"
-    assert row.source_org == node.directory.node_organisation().id
+    assert row.source_org == node.store.directory.node_organisation().id
 
 
 def test_date_added_is_unique_and_strictly_increasing_within_one_millisecond(node):
     objects = [sdo() for _ in range(3000)]
     node.pipeline.ingest_objects(objects, provenance(node))
-    with node.engine.connect() as connection:
+    with node.store.engine.connect() as connection:
         added = connection.execute(select(object_versions.c.date_added_us).order_by(object_versions.c.pk)).scalars().all()
     assert len(added) == len(set(added))
     assert added == sorted(added)
@@ -80,7 +80,7 @@ def test_concurrent_writers_get_date_added_in_commit_order(node):
         thread.start()
     # A reader polling while writers commit: each poll may only find values above what it saw.
     while any(t.is_alive() for t in threads):
-        with node.engine.connect() as connection:
+        with node.store.engine.connect() as connection:
             fresh = connection.execute(
                 select(object_versions.c.date_added_us).where(object_versions.c.date_added_us > seen_max)
             ).scalars().all()
@@ -90,7 +90,7 @@ def test_concurrent_writers_get_date_added_in_commit_order(node):
     for thread in threads:
         thread.join()
     assert not errors
-    with node.engine.connect() as connection:
+    with node.store.engine.connect() as connection:
         added = connection.execute(select(object_versions.c.date_added_us)).scalars().all()
     assert len(added) == len(set(added))
 
@@ -100,7 +100,7 @@ def test_observable_values_are_indexed_normalised_from_scos_and_patterns(node):
     ind = indicator("[url:value = 'hxxp://Bad[.]Example/path'] OR [ipv4-addr:value = '203.0.113.7']")
     report = node.pipeline.ingest_objects([domain, ind], provenance(node))
     assert report.ok, report.errors()
-    found = node.store.lookup([("domain", "news-example.com"), ("url", "http://bad.example/path"), ("ipv4", "203.0.113.7")])
+    found = node.store.objects.lookup([("domain", "news-example.com"), ("url", "http://bad.example/path"), ("ipv4", "203.0.113.7")])
     assert found[("domain", "news-example.com")] == [domain["id"]]
     assert found[("url", "http://bad.example/path")] == [ind["id"]]
     assert found[("ipv4", "203.0.113.7")] == [ind["id"]]

@@ -20,9 +20,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from fimishare.stix_profiles.parsing import spec_version_of
-from fimishare.stix_profiles.problems import ERROR, Problem
-from fimishare.stix_profiles.validation import SpecValidator, default_validator
+from fimishare.stix import Severity, spec_version_of
+from fimishare.stix import Problem
+from fimishare.ingest.validation import SpecValidator, default_validator
 
 stix2validator = pytest.importorskip("stix2validator")
 from stix2validator import ValidationOptions, validate_instance  # noqa: E402
@@ -54,11 +54,11 @@ def oasis_verdict(obj: Any, options: ValidationOptions) -> bool:
 
 
 def our_verdict(validator: SpecValidator, obj: Any) -> bool:
-    return not any(p.severity == ERROR for p in validator.validate(obj))
+    return not any(p.severity == Severity.ERROR for p in validator.validate(obj))
 
 
 def errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == ERROR]
+    return [p for p in problems if p.severity == Severity.ERROR]
 
 
 def assert_corpus_verdict(name: str, obj: Any, expected: bool, path: str | None,

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     node = app.extensions[EXTENSION] = Node(settings)
 
     from fimishare.platform.api import api
-    from fimishare.taxii_server import views as taxii
+    from fimishare.platform import taxii
 
     app.register_blueprint(api, url_prefix="/api/v1")
     taxii.install(app, node)

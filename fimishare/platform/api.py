@@ -12,11 +12,12 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound, RequestEntityTooLarge, UnsupportedMediaType
 
-from fimishare.node import Node, holding
+from fimishare.node import Node
 from fimishare.platform import error_response, node_of
+from fimishare.platform.auth import authenticate
 from fimishare.search import SearchUnavailable
 from fimishare.search.query import QueryError, SearchQuery, parse_filters
-from fimishare.sharing.policy import SharingPolicy
+from fimishare.stix import EntryPath
 from fimishare.store.objects import Provenance, StoredVersion
 from fimishare.store.timeline import from_timestamp
 
@@ -28,7 +29,7 @@ MAX_LIMIT = 1000
 MAX_LOOKUP_VALUES = 100
 MAX_LOOKUP_VALUE_LENGTH = 2048
 PUBLIC_ENDPOINTS = frozenset({"api.health"})
-REALM = 'Basic realm="fimishare", charset="UTF-8"'
+REALM = 'Basic realm="fimishare", charset="UTF-8", Bearer realm="fimishare"'
 
 # --------------------------------------------------------------------------- helpers
 
@@ -39,17 +40,6 @@ def _node() -> Node:
 
 def _json(data, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status=status, mimetype="application/json")
-
-
-def _policy() -> SharingPolicy:
-    """One policy for the whole request, even if a marking-definition arrives meanwhile."""
-    if "policy" not in g:
-        g.policy = _node().policy()
-    return g.policy
-
-
-def _view(version: StoredVersion) -> dict | None:
-    return _policy().view(g.principal, holding(version))
 
 
 def _flag(name: str) -> bool:
@@ -72,12 +62,9 @@ def _unauthorised(message: str) -> Response:
 def require_account():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    auth = request.authorization
-    if auth is None or auth.type != "basic" or not auth.username or auth.password is None:
-        return _unauthorised("authentication required: HTTP Basic with an account name and password (or API key)")
-    account = _node().directory.authenticate(auth.username, auth.password)
+    account, problem = authenticate(request.authorization, _node().store.directory)
     if account is None:
-        return _unauthorised("wrong account name or password")
+        return _unauthorised(problem)
     g.account = account
     g.principal = account.principal(exercise=_flag("exercise"))
     return None
@@ -89,7 +76,7 @@ def require_account():
 @api.get("/health")
 def health():
     # Asked without credentials: it says the store answers, and nothing about what it holds.
-    with _node().engine.connect() as connection:
+    with _node().store.engine.connect() as connection:
         connection.execute(select(1))
     return _json({"status": "ok"})
 
@@ -113,11 +100,9 @@ def list_objects():
     more = False
     # Classes the caller may not read are left out by the query; granular markings may
     # still withhold an object, so each is viewed.
-    readable = _node().readable_classes(g.principal)
-    for version in _node().store.iter_versions(types=types or None, added_after_us=after_us, readable=readable):
-        copy = _view(version)
-        if copy is None:
-            continue
+    gate = _node().gate
+    versions = _node().store.objects.iter_versions(types=types or None, added_after_us=after_us, readable=gate.readable(g.principal))
+    for copy, version in gate.views(g.principal, versions):
         if len(page) == limit:
             more = True  # one more readable object exists: hidden ones never count
             break
@@ -133,8 +118,7 @@ def list_objects():
 
 def _readable_versions(object_id: str) -> list[dict]:
     """The copies of `object_id` the principal may read, oldest version first."""
-    copies = [_view(version) for version in _node().store.versions(object_id)]
-    return [copy for copy in copies if copy is not None]
+    return [copy for copy, _ in _node().gate.views(g.principal, _node().store.objects.versions(object_id))]
 
 
 @api.get("/objects/<object_id>")
@@ -155,7 +139,7 @@ def get_versions(object_id: str):
 
 @api.post("/objects")
 def post_objects():
-    if not _policy().may_submit(g.principal):
+    if not _node().gate.may_submit(g.principal):
         raise Forbidden(f"role {g.principal.role!r} may not submit objects")
     if request.mimetype not in STIX_MEDIA_TYPES:
         raise UnsupportedMediaType("send a STIX bundle or list of objects as application/json or application/stix+json")
@@ -166,7 +150,7 @@ def post_objects():
     data = request.get_data(cache=False)  # werkzeug enforces MAX_CONTENT_LENGTH on chunked bodies too
     report = node.pipeline.ingest_bytes(
         data,
-        Provenance(source_org=g.principal.org_id, entry_path="api", submitted_by=g.principal.user_id),
+        Provenance(source_org=g.principal.org_id, entry_path=EntryPath.API, submitted_by=g.principal.user_id),
         source="api",
         visible=_readable,
     )
@@ -191,7 +175,7 @@ def post_objects():
 
 
 def _readable(object_ids) -> set[str]:
-    return _node().readable_ids(g.principal, object_ids)
+    return _node().gate.readable_ids(g.principal, _node().store.objects.latest_versions(object_ids))
 
 
 @api.get("/search")
@@ -226,7 +210,7 @@ def lookup():
 def _searched(ask) -> Response:
     node = _node()
     try:
-        return _json(ask(node.search, node.readable_classes(g.principal)))
+        return _json(ask(node.search, node.gate.readable(g.principal)))
     except SearchUnavailable as error:
         current_app.logger.warning("search unavailable: %s", error)
         return error_response(503, "search is unavailable for the moment; the store is not affected")

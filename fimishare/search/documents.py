@@ -1,8 +1,8 @@
 """What the search index holds of an object: one document per object, its newest version.
 
 A document carries the object's access class, so that every query can keep to what the
-caller may read (see fimishare.search.query). Text under granular markings is left out:
-a snippet or a match on it would show some readers what the markings hide from them.
+caller may read (see fimishare.search.query). What of the object the index holds is the
+sharing gate's answer (``Gate.indexed_copy``: nothing under a granular marking).
 Techniques and actors are taken from the object and the objects it points at (a
 relationship's ends, a report's object_refs), but only from those every reader of the
 object may read too: the same access class, or public reference data such as framework
@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Mapping
 
-from fimishare.sharing.markings import tlp_of
-from fimishare.sharing.redaction import parse_selector, redact
-from fimishare.stix_profiles import observables
+from fimishare.stix import tlp_of
+from fimishare.sharing import Gate
+from fimishare.ingest import observables
 from fimishare.store.objects import StoredVersion
 
 # Fields every engine indexes as exact values (filters, facets).
@@ -56,7 +56,7 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
     """The search document of ``version``; ``linked`` holds the newest stored version of
     objects it points at (any of them may be missing), ``reference_classes`` the access
     classes of public reference data."""
-    obj = _indexable(version.obj)
+    obj = Gate.indexed_copy(version.obj)
     kin = [version] + [
         other for other in (linked.get(ref) for ref in linked_ids(obj)) if other is not None
         and (other.access_class == version.access_class or other.access_class in reference_classes)
@@ -89,18 +89,6 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
         "date_added": date_added,
         "access_class": version.access_class,
     }
-
-
-def _indexable(obj: dict) -> dict:
-    """The object without what its granular markings cover (its structure when nothing else can stay)."""
-    selectors = [s for marking in obj.get("granular_markings") or () if isinstance(marking, dict) for s in marking.get("selectors") or ()]
-    if not selectors:
-        return obj
-    paths = [p for p in (parse_selector(s) for s in selectors) if p is not None]
-    copy = redact(obj, paths)
-    if copy is None:
-        return {key: obj[key] for key in ("id", "type", "spec_version", "created", "modified") if key in obj}
-    return {key: value for key, value in copy.items() if key != "granular_markings"}
 
 
 def _normalised(stamp) -> str | None:

@@ -29,16 +29,8 @@ from fimishare.search.query import (
     next_token,
     observable_keys,
 )
+from fimishare.search.engine import SearchUnavailable
 from fimishare.sharing.access import Readable
-
-
-class SearchUnavailable(RuntimeError):
-    """The search engine cannot be reached or refused the request; the message says which.
-    ``status`` is the HTTP status of a refusal (None when there was no answer)."""
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
 
 
 _KEYWORD = {"type": "keyword"}

@@ -4,25 +4,25 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterable
 
-from fimishare.node import Node
 from fimishare.search import documents
-from fimishare.search.elastic import SearchUnavailable
+from fimishare.search.engine import SearchEngine, SearchUnavailable
+from fimishare.sharing import Gate
+from fimishare.store import Store
 from fimishare.store.objects import StoredVersion
-from fimishare.store.outbox import SearchOutbox
 
 log = logging.getLogger(__name__)
 
 
 class Indexer:
-    def __init__(self, node: Node, engine, batch: int = 1000):
-        self.node = node
+    def __init__(self, store: Store, gate: Gate, engine: SearchEngine, batch: int = 1000):
+        self.store = store
+        self.gate = gate
         self.engine = engine
         self.batch = batch
-        self.outbox = SearchOutbox(node.engine)
+        self.outbox = store.outbox
 
     def drain(self) -> int:
         """Index what the outbox holds; the number of objects indexed. Rows leave the outbox
@@ -34,7 +34,7 @@ class Indexer:
                 newest_key: dict[str, int] = {}
                 for key, object_id in pending.items():
                     newest_key[object_id] = max(key, newest_key.get(object_id, 0))
-                latest = self.node.store.latest_versions(newest_key)
+                latest = self.store.objects.latest_versions(newest_key)
                 # The outbox key orders the documents: a later one never loses to an earlier one.
                 built = self._documents(latest.values(), lambda version: newest_key[version.obj["id"]])
                 send(built, then=functools.partial(self.outbox.remove, list(pending)))
@@ -48,7 +48,7 @@ class Indexer:
         self.engine.reset()
         done = 0
         with _Sender(self.engine) as send:
-            versions = self.node.store.iter_versions(batch=self.batch)
+            versions = self.store.objects.iter_versions(batch=self.batch)
             while page := list(itertools.islice(versions, self.batch)):
                 built = self._documents(page, lambda version: version.date_added_us)
                 send(built)
@@ -59,29 +59,9 @@ class Indexer:
     def _documents(self, versions: Iterable[StoredVersion], version_of) -> list[tuple[dict, int]]:
         versions = list(versions)
         wanted = {ref for version in versions for ref in documents.linked_ids(version.obj)}
-        linked = self.node.store.latest_versions(wanted) if wanted else {}
-        reference = self._reference_classes()
+        linked = self.store.objects.latest_versions(wanted) if wanted else {}
+        reference = self.gate.reference_classes()
         return [(documents.build(version, linked, reference), version_of(version)) for version in versions]
-
-    def _reference_classes(self) -> frozenset[int]:
-        return frozenset(i for i, access in self.node.access_classes().items() if access.reference)
-
-    def run(self, stop: threading.Event, interval: float = 1.0) -> None:
-        """Drain until ``stop`` is set; while the engine is down, try again every ``interval`` (up to 30 s apart)."""
-        wait = interval
-        while not stop.is_set():
-            try:
-                count = self.drain()
-                if count:
-                    log.info("indexed %d objects", count)
-                wait = interval
-            except SearchUnavailable as error:
-                log.warning("search engine unavailable, the outbox keeps %d versions: %s", self.outbox.size(), error)
-                wait = min(wait * 2, 30.0)
-            except Exception:  # the store busy or away: the rows wait, and so does the worker
-                log.exception("indexing failed; trying again")
-                wait = min(wait * 2, 30.0)
-            stop.wait(wait)
 
 
 class _Sender:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from fimishare.stix_profiles import observables
+from fimishare.ingest import observables
 from fimishare.store import timeline
 
 # --filter names and the document field each one narrows.

@@ -1,5 +1,10 @@
-"""Sharing policy: who may see what on this node, and what may leave it."""
-from .policy import DEFAULT_CLASSIFICATION_LEVELS, SharingPolicy
-from .principals import CHANNELS, ROLES, Holding, Principal, Recipient
+"""Every access decision: who may read what on this node, and what may leave it.
 
-__all__ = ["CHANNELS", "DEFAULT_CLASSIFICATION_LEVELS", "ROLES", "Holding", "Principal", "Recipient", "SharingPolicy"]
+``Gate`` is what the rest of fimishare asks; ``SharingPolicy`` is the table it decides with.
+"""
+from .gate import AccessSource, Gate
+from .policy import SharingPolicy
+from .principals import EVERY_PARTNER, ROLES, Channel, Grant, Holding, Principal, Recipient
+
+__all__ = ["EVERY_PARTNER", "ROLES", "AccessSource", "Channel", "Gate", "Grant", "Holding", "Principal", "Recipient",
+           "SharingPolicy"]

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import orjson
 
-from . import markings as mk
+from fimishare.stix import TLP_LEVEL_BY_ID, Tlp
 
 # Objects an exercise context needs from real data (see docs/sharing-policy.md, "Exercise").
 REFERENCE_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
-CLEAR_IDS = frozenset(mid for mid, level in mk.TLP_LEVEL_BY_ID.items() if level == mk.CLEAR)
+CLEAR_IDS = frozenset(mid for mid, level in TLP_LEVEL_BY_ID.items() if level is Tlp.CLEAR)
 
 
 def is_reference(otype: object, refs) -> bool:

@@ -8,15 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from fimishare.stix import DEFAULT_CLASSIFICATION_LEVELS, TLP_1_0_LEVELS, TLP_2_0_EXTENSION, TLP_LEVEL_BY_ID, Tlp
+
 from . import markings as mk
 from .access import AccessClass, is_reference
-from .principals import CHANNELS, SUBMITTING_ROLES, Holding, Principal, Recipient
+from .principals import Channel, Holding, Principal, Recipient
 from .redaction import parse_selector, redact
 
-DEFAULT_CLASSIFICATION_LEVELS = ("UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET")
+# The table compares TLP levels by rank: the highest of several applies.
+CLEAR, GREEN, AMBER, AMBER_STRICT, RED = (level.rank for level in Tlp)
+_LABELS = {level.rank: level.label for level in Tlp}
+_TLP_2_0_RANKS = {level.value: level.rank for level in Tlp}
 
 # object_marking_refs that need no further thought: TLP CLEAR/GREEN (2.0 and 1.0).
-_FAST_IDS = frozenset(mid for mid, lvl in mk.TLP_LEVEL_BY_ID.items() if lvl <= mk.GREEN)
+_FAST_IDS = frozenset(mid for mid, level in TLP_LEVEL_BY_ID.items() if level.rank <= GREEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +35,7 @@ class _Marking:
     problem: str | None = None  # set when the marking is not understood: fail closed
 
 
-_TLP_MARKINGS = {lvl: _Marking(tlp=lvl) for lvl in mk.TLP_LEVEL_NAMES}
+_TLP_MARKINGS = {rank: _Marking(tlp=rank) for rank in _LABELS}
 _NO_EFFECT = _Marking()
 
 
@@ -38,7 +43,7 @@ _NO_EFFECT = _Marking()
 class _Effective:
     """Several markings combined: the most restrictive of each dimension applies."""
 
-    tlp: int = mk.GREEN  # no TLP marking at all reads as TLP:GREEN
+    tlp: int = GREEN  # no TLP marking at all reads as TLP:GREEN
     tlp_explicit: bool = False
     named: frozenset[str] | None = None  # intersection of all releasability lists
     level: int = 0
@@ -85,15 +90,13 @@ class SharingPolicy:
     def may_read(self, principal: Principal, holding: Holding) -> bool:
         return self.view(principal, holding) is not None
 
-    def release(self, holding: Holding, recipient: Recipient, channel: str) -> dict | None:
+    def release(self, holding: Holding, recipient: Recipient, channel: Channel) -> dict | None:
         """The (possibly redacted) copy that may go to ``recipient`` over ``channel``, or None.
 
-        ``channel`` is "sync" (push to a partner node), "export" (file/bundle export) or
-        "taxii" (served by this node's TAXII server to the partner's account); the rules are
-        the same for all three.
+        The rules are the same for every channel; the channel names the path for the record.
         """
-        if channel not in CHANNELS:
-            raise ValueError(f"unknown channel {channel!r}; expected one of {sorted(CHANNELS)}")
+        if channel not in set(Channel):
+            raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(Channel)}")
         return self._apply(self._recipient(recipient), holding)
 
     def may_read_class(self, principal: Principal, access: AccessClass) -> bool:
@@ -108,9 +111,9 @@ class SharingPolicy:
         """Whether the object's markings make it exercise data."""
         return self._combine(obj.get("object_marking_refs") or ()).exercise
 
-    def may_submit(self, principal: Principal) -> bool:
-        """admin, analyst and sync accounts submit; viewers only read."""
-        return principal.role in SUBMITTING_ROLES
+    def with_definitions(self, definitions: Mapping[str, dict]) -> "SharingPolicy":
+        """This policy, reading ``definitions`` too (marking-definitions about to be stored)."""
+        return SharingPolicy(self.node_org, self.classification_levels, {**self.marking_definitions, **definitions})
 
     def explain(self, who: Principal | Recipient, holding: Holding) -> str:
         """One line saying why ``who`` may or may not read/receive ``holding``."""
@@ -140,9 +143,9 @@ class SharingPolicy:
     def _resolve(self, mid: object) -> _Marking:
         if not isinstance(mid, str):
             return _Marking(problem=f"marking ref {mid!r} is not an id")
-        lvl = mk.TLP_LEVEL_BY_ID.get(mid)
-        if lvl is not None:
-            return _TLP_MARKINGS[lvl]
+        known = TLP_LEVEL_BY_ID.get(mid)
+        if known is not None:
+            return _TLP_MARKINGS[known.rank]
         d = self.marking_definitions.get(mid)
         if d is None:
             return _Marking(problem=f"unknown marking {mid}")
@@ -172,8 +175,8 @@ class SharingPolicy:
                     exe = ext["exercise"]
                     if not isinstance(exe, str):
                         return _Marking(problem=f"marking {mid} has a malformed exercise")
-            elif ext_id == mk.TLP_2_0_EXTENSION:
-                tlp = mk.TLP_2_0_VALUES.get(ext.get("tlp_2_0"))
+            elif ext_id == TLP_2_0_EXTENSION:
+                tlp = _TLP_2_0_RANKS.get(ext.get("tlp_2_0"))
                 if tlp is None:
                     return _Marking(problem=f"marking {mid} has an unknown tlp_2_0 value")
             else:
@@ -184,8 +187,8 @@ class SharingPolicy:
             if dtype == "statement" and exts == {}:
                 return _NO_EFFECT  # copyright/terms statement: no access restriction
             if dtype == "tlp" and isinstance(definition, dict):
-                tlp = {"white": mk.CLEAR, "clear": mk.CLEAR, "green": mk.GREEN, "amber": mk.AMBER,
-                       "red": mk.RED}.get(definition.get("tlp"))
+                level = TLP_1_0_LEVELS.get(definition.get("tlp"))
+                tlp = level.rank if level is not None else None
             if tlp is None:
                 return _Marking(problem=f"marking {mid} is not understood")
         return _Marking(tlp=tlp, releasable_to=rel, classification=cls, exercise=exe)
@@ -232,22 +235,22 @@ class SharingPolicy:
             lv = self.classification_levels
             return False, f"classified {lv[eff.level]}, above clearance {lv[aud.clearance]}"
         tlp = eff.tlp
-        tname = mk.TLP_LEVEL_NAMES[tlp] + ("" if eff.tlp_explicit else " (no TLP marking: default)")
+        tname = _LABELS[tlp] + ("" if eff.tlp_explicit else " (no TLP marking: default)")
         node = self.node_org
         source, creator, submitted_by = origin
         partner = source != node
         org, named = aud.org, eff.named
         if aud.kind == "read":
             user = aud.user
-            if tlp >= mk.AMBER_STRICT and partner and org not in (node, source):
+            if tlp >= AMBER_STRICT and partner and org not in (node, source):
                 return False, f"{tname} received from partner {source}: only this node's and the source organisation read it"
             if submitted_by is not None and user == submitted_by:
                 return True, f"{tname}: the submitting user"
-            if tlp == mk.RED:
+            if tlp == RED:
                 if named is not None and user in named:
                     return True, f"{tname}: individual named in a releasability marking"
                 return False, f"{tname}: readable only by individuals named in a releasability marking and the submitting user"
-            if tlp <= mk.GREEN and named is None:
+            if tlp <= GREEN and named is None:
                 return True, f"{tname}: readable by every principal"
             if org == node:
                 return True, f"{tname}: principal of this node's organisation"
@@ -262,11 +265,11 @@ class SharingPolicy:
             return False, (f"{tname}{' with releasability' if named is not None else ''}: organisation is not this node's, "
                            "the source's or the creator's, and is not named in a releasability marking")
         # release
-        if tlp == mk.RED:
+        if tlp == RED:
             return False, f"{tname}: never released"
-        if tlp == mk.AMBER_STRICT and partner:
+        if tlp == AMBER_STRICT and partner:
             return False, f"{tname} received from partner {source}: never passed on"
-        if tlp >= mk.AMBER:
+        if tlp >= AMBER:
             if creator is not None and org == creator:
                 return True, f"{tname}: back to the creating organisation"
             if named is not None and org in named:

@@ -1,12 +1,23 @@
-"""Who reads on this node, who data is released to, and what the store holds."""
+"""Who reads on this node, who data is released to, what the store holds, and who may use a collection."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-ROLES = frozenset({"admin", "analyst", "viewer", "sync"})
-# Roles allowed to submit (create or update) objects. ``viewer`` only reads.
-SUBMITTING_ROLES = frozenset({"admin", "analyst", "sync"})
-CHANNELS = frozenset({"sync", "export", "taxii"})
+from fimishare.stix import Role
+
+ROLES = frozenset(Role)
+
+
+class Channel(StrEnum):
+    """How data leaves this node for an organisation that has no account here to read it with.
+
+    TAXII is not one: a partner's TAXII client signs in with an account of this node and
+    reads as a principal, like the API and the portal.
+    """
+
+    SYNC = "sync"  # pushed to a partner's node
+    EXPORT = "export"  # written to a bundle file for an organisation
 
 
 def _check_identity(value: str | None, what: str, *, optional: bool = False) -> None:
@@ -27,7 +38,7 @@ class Principal:
 
     user_id: str
     org_id: str
-    role: str
+    role: Role
     clearance: str | None = None
     exercise: bool = False
 
@@ -35,12 +46,12 @@ class Principal:
         _check_identity(self.user_id, "Principal.user_id")
         _check_identity(self.org_id, "Principal.org_id")
         if self.role not in ROLES:
-            raise ValueError(f"unknown role {self.role!r}; expected one of {sorted(ROLES)}")
+            raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(Role)}")
 
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """An organisation data is pushed (sync), exported or served (TAXII) to."""
+    """An organisation data is pushed (sync) or exported to."""
 
     org_id: str
     clearance: str | None = None
@@ -57,8 +68,22 @@ class Holding:
     ``source_org`` is the organisation the object came from: this node's organisation for
     local entries, the partner organisation for TAXII/sync/import from a partner.
     ``submitted_by`` is the individual identity of the submitting user or account.
+    Anything with these three attributes (a stored version) serves where a Holding does.
     """
 
     obj: dict
     source_org: str
     submitted_by: str | None = None
+
+
+# A grant to every partner organisation at once.
+EVERY_PARTNER = "*"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What an organisation (or EVERY_PARTNER) may do with a TAXII collection."""
+
+    org_id: str
+    can_read: bool
+    can_write: bool

@@ -29,9 +29,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from fimishare.sharing.markings import TLP_CLEAR
+from fimishare.stix import Severity, TLP_CLEAR
 from fimishare.stix_profiles import frameworks
-from fimishare.stix_profiles.problems import ERROR, WARNING, Problem, json_path
+from fimishare.stix import Problem, json_path
 
 Lookup = Callable[[str], "dict | None"]
 
@@ -107,7 +107,7 @@ IDENTIFIER_RE = re.compile(
 )
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
-_SEVERITIES = {"error": ERROR, "warning": WARNING}
+_SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING}
 
 
 def is_language_tag(value: str) -> bool:
@@ -352,7 +352,7 @@ class Profile:
                 label = self.extensions.get(ext_id, {}).get("label", ext_id)
                 problems.append(Problem(obj_id, json_path("extensions", ext_id),
                                         f"{self.name}: {obj_type} should carry the {label} extension ({ext_id})",
-                                        WARNING))
+                                        Severity.WARNING))
         for ext_id, value in extensions.items():
             if ext_id in self.extensions:
                 problems += self._check_extension(obj_type, obj_id, ext_id, value, lookup)
@@ -431,7 +431,7 @@ class Profile:
             problems.append(Problem(obj_id, where, f"{value!r} is not one of {', '.join(map(str, enum))}"))
         vocabulary = self._vocab(spec.get("vocabulary"))
         if vocabulary is not None and value not in vocabulary:
-            problems.append(Problem(obj_id, where, f"{value!r} is not in the suggested vocabulary", WARNING))
+            problems.append(Problem(obj_id, where, f"{value!r} is not in the suggested vocabulary", Severity.WARNING))
         if "minimum" in spec and value < spec["minimum"]:
             problems.append(Problem(obj_id, where, f"{value!r} is below the minimum {spec['minimum']}"))
         if "maximum" in spec and value > spec["maximum"]:
@@ -442,7 +442,7 @@ class Profile:
         if fmt == "country" and not is_country_code(value):
             if value in ISO_3166_EXCEPTIONALLY_RESERVED:
                 problems.append(Problem(obj_id, where, f"{value!r} is an exceptionally reserved ISO 3166-1 code",
-                                        WARNING))
+                                        Severity.WARNING))
             else:
                 problems.append(Problem(obj_id, where, f"{value!r} is not an ISO 3166-1 alpha-2 country code"))
         elif fmt == "language" and not is_language_tag(value):
@@ -453,7 +453,7 @@ class Profile:
                 problems.append(Problem(obj_id, where,
                                         f"must refer to {', '.join(spec['ref_types'])}, not {ref_type!r}"))
             elif spec.get("resolve", True) and lookup(value) is None:
-                problems.append(Problem(obj_id, where, f"{value} cannot be resolved", WARNING))
+                problems.append(Problem(obj_id, where, f"{value} cannot be resolved", Severity.WARNING))
         return problems
 
     def _check_relationship(self, obj: dict, obj_id: str | None, lookup: Lookup,
@@ -480,19 +480,19 @@ class Profile:
         target = lookup(ref)
         if target is None:
             return [Problem(obj_id, where, f"{self.name}: technique {ref} cannot be resolved, so it cannot be "
-                                           f"confirmed as a {wanted_name} technique", WARNING)]
+                                           f"confirmed as a {wanted_name} technique", Severity.WARNING)]
         framework = frameworks.framework_of(target)
         tid = frameworks.technique_id(target)
         if framework is None:
             return [Problem(obj_id, where, f"{self.name}: technique {ref} ({tid or 'no id'}) is not from a known "
-                                           f"framework; {wanted_name} expected", WARNING)]
+                                           f"framework; {wanted_name} expected", Severity.WARNING)]
         if framework not in accepted:
             other = {"disarm": "DISARM", "attack": "MITRE ATT&CK"}[framework]
             return [Problem(obj_id, where, f"{self.name}: uses must point to a {wanted_name} technique, but "
                                            f"{ref} ({tid or 'no id'}) is a {other} technique")]
         if framework == wanted and self.technique_id_pattern and (tid is None or not self.technique_id_pattern.match(tid)):
             return [Problem(obj_id, where, f"{self.name}: technique {ref} has id {tid!r}, expected "
-                                           f"{self.technique_id_pattern.pattern}", WARNING)]
+                                           f"{self.technique_id_pattern.pattern}", Severity.WARNING)]
         return []
 
     def __repr__(self) -> str:

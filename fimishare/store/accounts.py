@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 
 from fimishare.sharing.principals import Principal
 from fimishare.store.passwords import hash_secret, verify_secret
-from fimishare.store.schema import ROLES, accounts, api_keys, organisations
+from fimishare.stix import Role
+from fimishare.store.schema import accounts, api_keys, organisations
 
 API_KEY_PREFIX = "fsk_"
 
@@ -44,7 +45,7 @@ class Account:
     name: str
     identity_id: str
     org_id: str
-    role: str
+    role: Role
     clearance: str | None
 
     def principal(self, exercise: bool = False) -> Principal:
@@ -107,8 +108,10 @@ class Directory:
         return Organisation(row.id, row.name, row.is_node, row.clearance)
 
     def add_account(self, name: str, *, org: str, role: str, password: str, clearance: str | None = None) -> Account:
-        if role not in ROLES:
-            raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        try:
+            role = Role(role)
+        except ValueError:
+            raise AccountError(f"role {role!r} is not one of {', '.join(Role)}") from None
         if len(password) < 12:
             raise AccountError("the password must be at least 12 characters long")
         organisation = self.organisation(org)
@@ -132,14 +135,14 @@ class Directory:
     def accounts(self) -> list[Account]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(accounts).order_by(accounts.c.name)).all()
-        return [Account(r.name, r.identity_id, r.org_id, r.role, r.clearance) for r in rows]
+        return [Account(r.name, r.identity_id, r.org_id, Role(r.role), r.clearance) for r in rows]
 
     def account(self, name: str) -> Account:
         with self.engine.connect() as connection:
             row = connection.execute(select(accounts).where(accounts.c.name == name)).first()
         if row is None:
             raise AccountError(f"no account named {name!r}")
-        return Account(row.name, row.identity_id, row.org_id, row.role, row.clearance)
+        return Account(row.name, row.identity_id, row.org_id, Role(row.role), row.clearance)
 
     def issue_api_key(self, name: str) -> str:
         """A new random API key for the account (shown once; only its digest is kept)."""
@@ -167,7 +170,7 @@ class Directory:
             row = connection.execute(query).first()
         if row is None or (name is not None and row.name != name):
             return None
-        return Account(row.name, row.identity_id, row.org_id, row.role, row.clearance)
+        return Account(row.name, row.identity_id, row.org_id, Role(row.role), row.clearance)
 
     def authenticate(self, name: str, password: str) -> Account | None:
         """The account for a name and its password or one of its API keys."""
@@ -181,4 +184,4 @@ class Directory:
         stored = row.password_hash if row is not None else _unknown_account_hash()
         if not verify_secret(password, stored) or row is None:
             return None
-        return Account(row.name, row.identity_id, row.org_id, row.role, row.clearance)
+        return Account(row.name, row.identity_id, row.org_id, Role(row.role), row.clearance)

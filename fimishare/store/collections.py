@@ -20,14 +20,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import Readable, is_reference
 from fimishare.sharing.markings import is_exercise_marking
-from fimishare.stix_profiles.parsing import SPEC_VERSIONS
+from fimishare.sharing.principals import Grant
+from fimishare.stix import SPEC_VERSIONS, Tlp
 from fimishare.store import timeline
 from fimishare.store.database import WRITE, insert_rows, refresh_statistics
 from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions, timelines
 
-EVERY_PARTNER = "*"
 LAYOUT_TIMELINE = "collections"
-TLP_NAMES = ("clear", "green", "amber", "amber+strict", "red")
 DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 _CHUNK = 500
 
@@ -53,9 +52,9 @@ class CollectionFilter:
     posted_only: bool = False
 
     def __post_init__(self) -> None:
-        unknown = set(self.tlp) - set(TLP_NAMES)
+        unknown = set(self.tlp) - set(Tlp)
         if unknown:
-            raise CollectionError(f"unknown TLP level(s) {sorted(unknown)}; expected {', '.join(TLP_NAMES)}")
+            raise CollectionError(f"unknown TLP level(s) {sorted(unknown)}; expected {', '.join(Tlp)}")
 
     def matches(self, otype: str, profiles: Sequence[str], tlp: str | None, marking_refs: Sequence[str],
                 exercise_markings: Set[str] = frozenset()) -> bool:
@@ -93,13 +92,6 @@ class ApiRoot:
 
 
 @dataclass(frozen=True)
-class Grant:
-    org_id: str  # an organisation identity id, or EVERY_PARTNER
-    can_read: bool
-    can_write: bool
-
-
-@dataclass(frozen=True)
 class Collection:
     id: str
     api_root: str
@@ -109,20 +101,6 @@ class Collection:
     filter: CollectionFilter
     writable: bool
     grants: tuple[Grant, ...] = field(default=())
-
-    def rights(self, org_id: str, role: str, node_org: str) -> tuple[bool, bool]:
-        """(can_read, can_write) for an account of ``org_id`` with ``role``.
-
-        Accounts of this node's organisation read every collection; a partner's accounts
-        read and write what its organisation (or every partner) was granted. Viewers never
-        write, and no one writes a collection that is not writable.
-        """
-        if org_id == node_org:
-            can_read, can_write = True, True
-        else:
-            mine = [g for g in self.grants if g.org_id in (org_id, EVERY_PARTNER)]
-            can_read, can_write = any(g.can_read for g in mine), any(g.can_write for g in mine)
-        return can_read, can_write and self.writable and role != "viewer"
 
 
 @dataclass(frozen=True)
@@ -402,22 +380,23 @@ def create_layout(connection: Connection, roots: Sequence[ApiRoot], new: Sequenc
     matches, and the versions of its history with their own date_added."""
     # No version is stored meanwhile: each is either seen here or sees the new collections.
     timeline.lock(connection, timeline.STORE_TIMELINE)
+    # One microsecond apart, so that they are listed in the order given.
     now = time.time_ns() // 1000
-    for root in roots:
+    for position, root in enumerate(roots):
         _check_root(connection, root)
         if root.is_default:
             connection.execute(update(api_roots).values(is_default=False))
         connection.execute(insert(api_roots).values(
             name=root.name, title=root.title, description=root.description, max_content_length=root.max_content_length,
-            exercise=root.exercise, is_default=root.is_default, created_at_us=now,
+            exercise=root.exercise, is_default=root.is_default, created_at_us=now + position,
         ))
     made = []
-    for wanted in new:
+    for position, wanted in enumerate(new):
         collection_id = wanted.id or str(uuid.uuid4())
         _check_collection(connection, wanted, collection_id)
         connection.execute(insert(collections).values(
             id=collection_id, api_root=wanted.api_root, alias=wanted.alias, title=wanted.title.strip(),
-            description=wanted.description, filter=wanted.filter.as_json(), writable=wanted.writable, created_at_us=now,
+            description=wanted.description, filter=wanted.filter.as_json(), writable=wanted.writable, created_at_us=now + position,
         ))
         for grant in wanted.grants:
             _grant(connection, collection_id, grant)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
 from fimishare.sharing.markings import is_exercise_marking
-from fimishare.stix_profiles.parsing import spec_version_of
+from fimishare.stix import EntryPath, Outcome, spec_version_of
 from fimishare.store import timeline
 from fimishare.store.collections import (
     ENTRY_COLUMNS,
@@ -24,9 +24,6 @@ from fimishare.store.collections import (
 from fimishare.store.database import WRITE, copy_rows, insert_rows, refresh_statistics
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables, search_outbox
 
-STORED = "stored"
-UNCHANGED = "unchanged"
-CONFLICT = "conflict"
 
 _VERSION_COLUMNS = (
     "id", "type", "spec_version", "modified_us", "created", "modified", "revoked", "created_by_ref", "marking_refs",
@@ -68,7 +65,7 @@ _CHUNK = 500
 @dataclass(frozen=True)
 class Provenance:
     source_org: str  # the organisation the object came from; this node's own for local entries
-    entry_path: str  # portal, api, taxii, sync, import or admin
+    entry_path: EntryPath
     submitted_by: str | None = None  # the account's identity id
 
 
@@ -120,7 +117,7 @@ class ObjectStore:
 
     # -- writing -------------------------------------------------------------
 
-    def write(self, versions: list[Version], provenance: Provenance, *, posted_to: str | None = None) -> list[str]:
+    def write(self, versions: list[Version], provenance: Provenance, *, posted_to: str | None = None) -> list[Outcome]:
         """Store the versions in one transaction; per version STORED, UNCHANGED or CONFLICT.
 
         CONFLICT means the store already holds that (id, modified) with other content;
@@ -141,7 +138,7 @@ class ObjectStore:
             # Per version: the date_added and access class of the version the store holds.
             holding = list(zip(added, class_ids))
             if inserted == len(versions):
-                outcomes = [STORED] * len(versions)
+                outcomes = [Outcome.STORED] * len(versions)
             else:
                 held = self._held(connection, [v.id for v in versions])
                 outcomes = []
@@ -149,19 +146,19 @@ class ObjectStore:
                     content_hash, held_added_us, held_class = held[version.key]
                     holding[i] = (held_added_us, held_class)
                     if held_added_us == date_added_us:
-                        outcomes.append(STORED)
+                        outcomes.append(Outcome.STORED)
                     else:
-                        outcomes.append(UNCHANGED if content_hash == version.content_hash else CONFLICT)
+                        outcomes.append(Outcome.UNCHANGED if content_hash == version.content_hash else Outcome.CONFLICT)
             observable_rows = [
                 (date_added_us, kind, value)
                 for version, date_added_us, outcome in zip(versions, added, outcomes)
-                if outcome == STORED
+                if outcome == Outcome.STORED
                 for kind, value in version.observables
             ]
             # Rows of versions stored just now cannot be there already.
             copy_rows(connection, observables, ("version_added_us", "kind", "value"), list(dict.fromkeys(observable_rows)))
             copy_rows(connection, search_outbox, ("version_added_us",),
-                      [(date_added_us,) for date_added_us, outcome in zip(added, outcomes) if outcome == STORED])
+                      [(date_added_us,) for date_added_us, outcome in zip(added, outcomes) if outcome == Outcome.STORED])
             new_entries, reposted = self._entries(connection, versions, outcomes, added, holding, posted_to)
             copy_rows(connection, collection_entries, ENTRY_COLUMNS, new_entries)
             if reposted:
@@ -177,16 +174,16 @@ class ObjectStore:
         filters: dict[str, CollectionFilter] = load_filters(connection)
         exercise = frozenset()
         if any(wanted.exercise for wanted in filters.values()):
-            exercise = exercise_markings(connection, (v.obj for v, outcome in zip(versions, outcomes) if outcome == STORED))
+            exercise = exercise_markings(connection, (v.obj for v, outcome in zip(versions, outcomes) if outcome == Outcome.STORED))
         new, reposted = [], []
         for version, outcome, date_added_us, (held_added_us, access_class) in zip(versions, outcomes, added, holding):
-            if outcome == STORED:
+            if outcome == Outcome.STORED:
                 joined = {collection_id for collection_id, wanted in filters.items()
                           if wanted.matches(version.obj["type"], version.profiles, version.tlp, version.marking_refs, exercise)}
                 if posted_to is not None:
                     joined.add(posted_to)
                 new += [entry_row(collection_id, version, held_added_us, held_added_us, access_class) for collection_id in joined]
-            elif outcome == UNCHANGED and posted_to is not None:
+            elif outcome == Outcome.UNCHANGED and posted_to is not None:
                 # An unchanged version may be new to the collection: it gets the date_added
                 # this batch reserved for it, so that partners paging the collection see it.
                 reposted.append(entry_row(posted_to, version, held_added_us, date_added_us, access_class))
@@ -197,7 +194,7 @@ class ObjectStore:
         """Objects may arrive before the exercise marking-definition they carry: when it comes,
         exercise collections take them, with new date_added values so that readers see them."""
         marks = {v.id for v, outcome in zip(versions, outcomes)
-                 if outcome == STORED and v.obj["type"] == "marking-definition" and is_exercise_marking(v.obj)}
+                 if outcome == Outcome.STORED and v.obj["type"] == "marking-definition" and is_exercise_marking(v.obj)}
         if marks:
             for collection_id, wanted in load_filters(connection).items():
                 if wanted.exercise:

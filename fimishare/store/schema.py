@@ -17,6 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from fimishare.stix import EntryPath, Role, one_of
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -30,8 +32,6 @@ metadata = MetaData(
 # SQLite only auto-increments INTEGER PRIMARY KEY.
 BigKey = BigInteger().with_variant(Integer, "sqlite")
 
-ROLES = ("admin", "analyst", "viewer", "sync")
-ENTRY_PATHS = ("portal", "api", "taxii", "sync", "import", "admin")
 
 # Organisations are STIX identities; exactly one is this node's own.
 organisations = Table(
@@ -55,7 +55,7 @@ accounts = Table(
     Column("password_hash", String(255), nullable=False),
     Column("clearance", String(40)),
     Column("created_at_us", BigInteger, nullable=False),
-    CheckConstraint("role IN ('admin', 'analyst', 'viewer', 'sync')", name="role"),
+    CheckConstraint(one_of("role", Role), name="role"),
 )
 
 # Machine credentials: random keys, kept as SHA-256 digests (they carry 256 bits of
@@ -109,7 +109,7 @@ object_versions = Table(
     Column("access_class", BigKey, ForeignKey("access_classes.id"), nullable=False),
     Column("profiles", String(100), nullable=False, default=""),  # names of the profiles covering it, space-separated
     UniqueConstraint("id", "modified_us"),
-    CheckConstraint("entry_path IN ('portal', 'api', 'taxii', 'sync', 'import', 'admin')", name="entry_path"),
+    CheckConstraint(one_of("entry_path", EntryPath), name="entry_path"),
     Index(None, "type", "date_added_us"),
 )
 

@@ -2,7 +2,7 @@
 
 medallion's views check the request (media types, size, limit, collection rights) and shape
 the answers; this class answers them from SQL. Who asks comes from the request's account
-(see fimishare.taxii_server.views): every object, manifest entry, version and `more` flag is
+(see fimishare.platform.taxii): every object, manifest entry, version and `more` flag is
 limited to the access classes the caller may read, inside the query, so what the caller may
 not read is nowhere in an answer, not even in its counts.
 """
@@ -15,44 +15,37 @@ from medallion.backends.base import Backend
 from medallion.common import create_resource, generate_status, generate_status_details
 from medallion.exceptions import ProcessingError
 
-from fimishare.config import Settings
-from fimishare.node import Node
-from fimishare.sharing.access import is_reference
-from fimishare.sharing.policy import SharingPolicy
+from fimishare.ingest.pipeline import IngestPipeline
+from fimishare.sharing import Gate
 from fimishare.sharing.principals import Holding, Principal
-from fimishare.stix_profiles.ingest import REJECTED
-from fimishare.stix_profiles.parsing import SPEC_VERSIONS
+from fimishare.stix import SPEC_VERSIONS, EntryPath, Outcome, Severity
+from fimishare.store import Store
 from fimishare.store.accounts import Account, AccountError
 from fimishare.store.collections import Collection, Entry, VersionSelector
 from fimishare.store.objects import Provenance
 from fimishare.store.timeline import to_timestamp
 from fimishare.taxii_server import status
 from fimishare.taxii_server.filters import TaxiiFilter, next_token, parse_filter
-from fimishare.taxii_server.medallion_data import DEFAULT_ACCOUNT, open_seeded
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPES = [f"application/stix+json;version={version}" for version in reversed(SPEC_VERSIONS)]
 EVERY_VERSION = VersionSelector(last=False, all=True)
-DELETING_ROLES = frozenset({"admin", "analyst", "sync"})
 
 
 class StoreBackend(Backend):
-    """The backend of fimishare's TAXII server, and a backend medallion's own server can load.
+    """The backend of fimishare's TAXII server over the store of record; every access
+    decision is the gate's. (medallion's own server loads it as
+    fimishare.platform.medallion.MedallionBackend.)
 
-    fimishare builds it with its node. medallion builds it from its configuration's
-    ``backend`` section: ``{"module": "fimishare.taxii_server.backend", "module_class":
-    "StoreBackend"}``, with the store named by FIMISHARE_HOME or FIMISHARE_DATABASE_URL,
-    and optionally ``filename``, a medallion data file that seeds the store when none of its
-    API roots is there yet, and ``account``, the fimishare account that medallion's users
-    act as unless an account has their name (default: the account the seeding made).
+    ``medallion_account`` is the fimishare account that medallion's users act as unless an
+    account has their name: only under medallion's own server, which authenticates them.
     """
 
-    def __init__(self, node: Node | None = None, *, filename: str | None = None, account: str = DEFAULT_ACCOUNT,
-                 **medallion_config):
-        if node is None:
-            node = open_seeded(Settings.from_env(), filename, account)
-        self.node = node
-        self.medallion_account = account
+    def __init__(self, store: Store, gate: Gate, pipeline: IngestPipeline, *, medallion_account: str | None = None):
+        self.store = store
+        self.gate = gate
+        self.pipeline = pipeline
+        self.medallion_account = medallion_account
 
     # -- who asks, cached for the request -------------------------------------
 
@@ -65,7 +58,8 @@ class StoreBackend(Backend):
     def _account_for(self, medallion_user: str) -> Account:
         for name in (medallion_user, self.medallion_account):
             try:
-                return self.node.directory.account(name)
+                if name is not None:
+                    return self.store.directory.account(name)
             except AccountError:
                 continue
         raise ProcessingError(f"no fimishare account {medallion_user!r} or {self.medallion_account!r} to act as", 403)
@@ -78,32 +72,27 @@ class StoreBackend(Backend):
     def _root(self, name: str):
         roots = g.get("taxii_roots")
         if roots is None:
-            roots = g.taxii_roots = {root.name: root for root in self.node.collections.roots()}
+            roots = g.taxii_roots = {root.name: root for root in self.store.collections.roots()}
         return roots.get(name)
 
     def _usable(self, api_root: str) -> dict[str, tuple[Collection, bool, bool]]:
         """The root's collections the caller may read or write, by id, with (can_read, can_write)."""
         cache = g.setdefault("taxii_collections", {})
         if api_root not in cache:
-            account = self._account()
-            rights = ((c, *c.rights(account.org_id, account.role, self.node.node_org)) for c in self.node.collections.list(api_root))
+            principal = self._principal(api_root)
+            rights = ((c, *self.gate.collection_rights(principal, c.grants, c.writable)) for c in self.store.collections.list(api_root))
             cache[api_root] = {c.id: (c, can_read, can_write) for c, can_read, can_write in rights if can_read or can_write}
         return cache[api_root]
-
-    def _policy(self) -> SharingPolicy:
-        if "taxii_policy" not in g:
-            g.taxii_policy = self.node.policy()
-        return g.taxii_policy
 
     # -- server, API roots, collections ---------------------------------------
 
     def server_discovery(self):
-        org = self.node.directory.node_organisation()
-        default = self.node.collections.default_root()
+        org = self.store.directory.node_organisation()
+        default = self.store.collections.default_root()
         return {
             "title": f"{org.name} fimishare",
             "description": "FIMI, hybrid and cyber threat information shared between EU and Japanese partners (STIX 2.1).",
-            "api_roots": [self._root_url(root.name) for root in self.node.collections.roots()],
+            "api_roots": [self._root_url(root.name) for root in self.store.collections.roots()],
             **({"default": self._root_url(default.name)} if default else {}),
         }
 
@@ -195,26 +184,27 @@ class StoreBackend(Backend):
         not be a valid object, in which case the page is topped up from further rows.
         """
         principal = self._principal(api_root)
-        readable = self.node.readable_classes(principal)
+        readable = self.gate.readable(principal)
         page: list[tuple[Entry, object]] = []
         after = query.after
         while True:
             wanted = limit + 1 - len(page)
-            rows = self.node.collections.entries(
+            rows = self.store.collections.entries(
                 collection_id, readable, after=after, ids=query.ids, types=query.types,
                 spec_versions=query.spec_versions, versions=query.versions, limit=wanted,
             )
-            for entry in rows:
-                item = self._view(principal, entry) if entry.access_class in readable.granular else orjson.Fragment(entry.json)
-                if item is not None:
-                    page.append((entry, item))
+            marked = {i: Holding(orjson.loads(entry.json), entry.source_org, entry.submitted_by)
+                      for i, entry in enumerate(rows) if entry.access_class in readable.granular}
+            copies = {id(holding): copy for copy, holding in self.gate.views(principal, marked.values())}
+            for i, entry in enumerate(rows):
+                if i not in marked:
+                    page.append((entry, orjson.Fragment(entry.json)))
+                elif (copy := copies.get(id(marked[i]))) is not None:
+                    page.append((entry, copy))
             if len(rows) < wanted or len(page) > limit:
                 break
             after = (rows[-1].date_added_us, rows[-1].version_added_us)
         return page[:limit], len(page) > limit
-
-    def _view(self, principal: Principal, entry: Entry) -> dict | None:
-        return self._policy().view(principal, Holding(orjson.loads(entry.json), entry.source_org, entry.submitted_by))
 
     def _require_object(self, api_root: str, collection_id: str, object_id: str) -> None:
         query = TaxiiFilter(ids=(object_id,), versions=EVERY_VERSION)
@@ -227,15 +217,15 @@ class StoreBackend(Backend):
         if not isinstance(objs, dict) or not isinstance(objs.get("objects"), list):
             raise ProcessingError("the body must be a TAXII envelope: a JSON object with an 'objects' list", 422)
         items = objs["objects"]
-        if len(items) > self.node.pipeline.max_objects:
-            raise ProcessingError(f"{len(items):,} objects is over this server's limit of {self.node.pipeline.max_objects:,} per request", 413)
+        if len(items) > self.pipeline.max_objects:
+            raise ProcessingError(f"{len(items):,} objects is over this server's limit of {self.pipeline.max_objects:,} per request", 413)
         principal = self._principal(api_root)
-        refused = self._refused_for_root(principal, items)
-        report = self.node.pipeline.ingest_objects(
+        refused = self.gate.refused_by_exercise_root(principal, items)
+        report = self.pipeline.ingest_objects(
             [item for i, item in enumerate(items) if i not in refused],
-            Provenance(principal.org_id, "taxii", principal.user_id),
+            Provenance(principal.org_id, EntryPath.TAXII, principal.user_id),
             source=f"TAXII {api_root}/{collection_id}",
-            visible=lambda ids: self.node.readable_ids(principal, ids),
+            visible=lambda ids: self.gate.readable_ids(principal, self.store.objects.latest_versions(ids)),
             posted_to=collection_id,
         )
         timestamp = to_timestamp(int(request_time.timestamp() * 1_000_000))
@@ -247,49 +237,31 @@ class StoreBackend(Backend):
                 failures.append(generate_status_details(object_id, version, refused[i]))
                 continue
             outcome = next(outcomes)
-            if outcome.status == REJECTED:
-                message = "; ".join(f"{p.path}: {p.message}" for p in outcome.problems if p.severity == "error")
+            if outcome.status == Outcome.REJECTED:
+                message = "; ".join(f"{p.path}: {p.message}" for p in outcome.problems if p.severity == Severity.ERROR)
                 failures.append(generate_status_details(object_id, version, message or "rejected"))
             else:
                 successes.append(generate_status_details(object_id, version))
         resource = generate_status(timestamp, "complete", len(successes), len(failures), 0, successes, failures)
-        status.save(self.node.engine, api_root, principal.org_id, resource)
+        status.save(self.store.engine, api_root, principal.org_id, resource)
         return resource
 
-    def _refused_for_root(self, principal: Principal, items: list) -> dict[int, str]:
-        """An exercise root takes only exercise-marked data (and the reference objects it needs):
-        real data posted there would otherwise reach real collections."""
-        if not principal.exercise:
-            return {}
-        policy = self._policy()
-        posted_markings = {item["id"]: item for item in items if isinstance(item, dict) and item.get("type") == "marking-definition"
-                           and isinstance(item.get("id"), str)}
-        if posted_markings:
-            policy = SharingPolicy(policy.node_org, policy.classification_levels, {**policy.marking_definitions, **posted_markings})
-        refused = {}
-        for i, item in enumerate(items):
-            if isinstance(item, dict) and not policy.exercise_marked(item) and not is_reference(item.get("type"), item.get("object_marking_refs") or ()):
-                refused[i] = "this API root is for exercises: objects must carry an exercise marking"
-        return refused
-
     def get_status(self, api_root, status_id):
-        return status.load(self.node.engine, api_root, self._account().org_id, status_id)
+        return status.load(self.store.engine, api_root, self._account().org_id, status_id)
 
     def delete_object(self, api_root, collection_id, object_id, filter_args, allowed_filters):
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)
         principal = self._principal(api_root)
         # Deleting an object takes every STIX version of it unless match[spec_version] narrows it.
-        entries = self.node.collections.entries(
-            collection_id, self.node.readable_classes(principal), ids=query.ids, spec_versions=query.spec_versions or SPEC_VERSIONS,
+        entries = self.store.collections.entries(
+            collection_id, self.gate.readable(principal), ids=query.ids, spec_versions=query.spec_versions or SPEC_VERSIONS,
             versions=query.versions,
         )
         if not entries:
             raise ProcessingError(f"Object '{object_id}' not found", 404)
-        if principal.role not in DELETING_ROLES or (
-            principal.org_id != self.node.node_org and any(entry.source_org != principal.org_id for entry in entries)
-        ):
+        if not self.gate.may_delete(principal, {entry.source_org for entry in entries}):
             raise ProcessingError("a partner may delete only versions its own organisation added", 403)
-        self.node.collections.remove(collection_id, [(entry.object_id, entry.modified_us) for entry in entries])
+        self.store.collections.remove(collection_id, [(entry.object_id, entry.modified_us) for entry in entries])
 
 
 def _version(entry: Entry) -> str:

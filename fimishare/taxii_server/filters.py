@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from medallion.exceptions import ProcessingError
 
-from fimishare.stix_profiles.parsing import SPEC_VERSIONS
+from fimishare.stix import SPEC_VERSIONS
 from fimishare.store.collections import END_OF_INSTANT, Position, VersionSelector
 from fimishare.store.timeline import from_timestamp
 

@@ -14,7 +14,6 @@ become here.
 """
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -23,15 +22,16 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from fimishare.config import Settings
-from fimishare.node import Node
-from fimishare.stix_profiles.ingest import REJECTED, IngestReport
+from fimishare.ingest.pipeline import IngestPipeline, IngestReport
+from fimishare.ingest.reference import add_organisation
+from fimishare.sharing.principals import Grant
+from fimishare.stix import EntryPath, Outcome, Role
+from fimishare.store import Store
 from fimishare.store.accounts import Account, AccountError
 from fimishare.store.collections import (
     DEFAULT_MAX_CONTENT_LENGTH,
     ApiRoot,
     CollectionFilter,
-    Grant,
     NewCollection,
     create_layout,
     root_name_problem,
@@ -39,8 +39,6 @@ from fimishare.store.collections import (
 from fimishare.store.objects import Provenance
 from fimishare.store.timeline import from_timestamp, to_timestamp
 from fimishare.taxii_server import status
-
-log = logging.getLogger(__name__)
 
 DEFAULT_ACCOUNT = "medallion"
 DEFAULT_ORGANISATION = "medallion users"
@@ -247,17 +245,19 @@ class _Reader:
 # -- migrating -------------------------------------------------------------------
 
 
-def migrate(node: Node, data: MedallionData, *, source: str, account: str = DEFAULT_ACCOUNT) -> MigrationReport:
+def migrate(store: Store, pipeline: IngestPipeline, data: MedallionData, *, source: str,
+            account: str = DEFAULT_ACCOUNT) -> MigrationReport:
     """Bring the file's API roots, collections, objects and status resources into the store."""
-    _refuse_what_exists(node, data)
+    _refuse_what_exists(store, data)
+    node_org = store.node_organisation_id()
     objects = list({orjson.dumps(obj, option=orjson.OPT_SORT_KEYS): obj
                     for root in data.roots for collection in root.collections for obj in collection.objects}.values())
-    ingest = node.pipeline.ingest_objects(objects, Provenance(node.node_org, "import"), source=source)
+    ingest = pipeline.ingest_objects(objects, Provenance(node_org, EntryPath.IMPORT), source=source)
     accepted = {(outcome.id, from_timestamp(outcome.version) if outcome.version else 0)
-                for outcome in ingest.outcomes if outcome.status != REJECTED}
-    user, key = _partner_account(node, account)
+                for outcome in ingest.outcomes if outcome.status != Outcome.REJECTED}
+    user, key = _partner_account(store, pipeline, account)
     report = MigrationReport(ingest, user, key, roots=[root.name for root in data.roots])
-    if user.org_id == node.node_org:
+    if user.org_id == node_org:
         report.notes.append(f"account {user.name} is of this node's own organisation, which reads and writes every "
                             "collection: the file's can_read and can_write were given to no one")
     migrated_at = time.time_ns() // 1000
@@ -265,7 +265,7 @@ def migrate(node: Node, data: MedallionData, *, source: str, account: str = DEFA
     for root in data.roots:
         for collection in root.collections:
             history = _history(root, collection, accepted, migrated_at, report.notes)
-            grants = (Grant(user.org_id, collection.can_read, collection.can_write),) if user.org_id != node.node_org else ()
+            grants = (Grant(user.org_id, collection.can_read, collection.can_write),) if user.org_id != node_org else ()
             new_collections.append(NewCollection(
                 root.name, collection.title, collection.alias, collection.description, CollectionFilter(posted_only=True),
                 writable=collection.can_write, grants=grants, id=collection.id, history=tuple(history),
@@ -273,7 +273,7 @@ def migrate(node: Node, data: MedallionData, *, source: str, account: str = DEFA
             report.entries += len(history)
     roots = [ApiRoot(root.name, root.title, root.description, root.max_content_length, is_default=root.name == data.default_root)
              for root in data.roots]
-    with node.collections.writing() as connection:
+    with store.collections.writing() as connection:
         create_layout(connection, roots, new_collections)
         for root in data.roots:
             for resource in root.statuses:
@@ -283,11 +283,11 @@ def migrate(node: Node, data: MedallionData, *, source: str, account: str = DEFA
     return report
 
 
-def _refuse_what_exists(node: Node, data: MedallionData) -> None:
+def _refuse_what_exists(store: Store, data: MedallionData) -> None:
     problems = []
-    existing_roots = {root.name for root in node.collections.roots()}
-    existing_collections = {collection.id for collection in node.collections.list()}
-    with node.engine.connect() as connection:
+    existing_roots = {root.name for root in store.collections.roots()}
+    existing_collections = {collection.id for collection in store.collections.list()}
+    with store.engine.connect() as connection:
         for root in data.roots:
             if root.name in existing_roots:
                 problems.append(f"API root {root.name!r} exists already (was this file migrated before?)")
@@ -297,20 +297,21 @@ def _refuse_what_exists(node: Node, data: MedallionData) -> None:
         raise MedallionDataError("nothing was migrated:\n  " + "\n  ".join(problems))
 
 
-def _partner_account(node: Node, name: str) -> tuple[Account, str | None]:
+def _partner_account(store: Store, pipeline: IngestPipeline, name: str) -> tuple[Account, str | None]:
     """The account medallion's users become: the one named, or a new machine account of a new
     partner organisation, whose API key is returned this once."""
+    directory = store.directory
     try:
-        return node.directory.account(name), None
+        return directory.account(name), None
     except AccountError:
         pass
     try:
-        org = node.directory.organisation(DEFAULT_ORGANISATION)
+        org = directory.organisation(DEFAULT_ORGANISATION)
     except AccountError:
-        org, _ = node.add_organisation(DEFAULT_ORGANISATION)
+        org, _ = add_organisation(directory, pipeline, DEFAULT_ORGANISATION)
     # Machine accounts sign in with API keys; the password is a secret no one sees.
-    account = node.directory.add_account(name, org=org.id, role="sync", password=secrets.token_urlsafe(32))
-    return account, node.directory.issue_api_key(name)
+    account = directory.add_account(name, org=org.id, role=Role.SYNC, password=secrets.token_urlsafe(32))
+    return account, directory.issue_api_key(name)
 
 
 def _version_us(obj: object) -> int | None:
@@ -360,27 +361,3 @@ def _complete_status(resource: dict, notes: list[str]) -> dict:
     total = sum(count for count in counts if isinstance(count, int) and not isinstance(count, bool))
     notes.append(f"status {resource['id']}: no total_count; given {total}, the sum of its success, failure and pending counts")
     return {**resource, "total_count": total}
-
-
-# -- medallion's own server --------------------------------------------------------
-
-
-def open_seeded(settings: Settings, filename: str | None, account: str) -> Node:
-    """A node for StoreBackend started by medallion: the store initialised if new, and seeded
-    from ``filename`` unless the file's API roots are there already (a restart)."""
-    data = read_data(Path(filename)) if filename else None
-    node = Node(settings)
-    _, _, report = node.initialise(data.title if data and data.title else "fimishare node")
-    if not report.ok:
-        raise RuntimeError(f"could not initialise the store at {settings.database_url}: {report.errors()[:3]}")
-    existing = {root.name for root in node.collections.roots()}
-    if data is not None and not existing & {root.name for root in data.roots}:
-        migrated = migrate(node, data, source=str(filename), account=account)
-        for where, problem in migrated.ingest.errors():
-            log.warning("not migrated: %s: %s at %s: %s", where, problem.object_id, problem.path, problem.message)
-        for note in migrated.notes:
-            log.warning("%s", note)
-        log.warning("seeded %s from %s: %d collections, %d entries; medallion's users act as account %s",
-                    settings.database_url, filename, migrated.collections, migrated.entries, migrated.account.name)
-    return node
-

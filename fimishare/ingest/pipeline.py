@@ -18,22 +18,18 @@ from typing import Callable, Iterable, Iterator
 
 import orjson
 
-from fimishare.sharing.markings import tlp_of
-from fimishare.stix_profiles import observables, profiles
-from fimishare.stix_profiles.csv_feeds import CsvFeedError, read_csv_feed
-from fimishare.stix_profiles.parsing import InputError, check_size, parse_stix
-from fimishare.stix_profiles.problems import ERROR, WARNING, Problem, json_path
-from fimishare.stix_profiles.validation import SpecValidator, default_validator
-from fimishare.store import objects as store_objects
+from fimishare.stix import Outcome, Severity, tlp_of
+from fimishare.ingest import observables
+from fimishare.stix_profiles import profiles
+from fimishare.ingest.parsing import InputError, check_size, parse_stix
+from fimishare.stix import Problem, json_path
+from fimishare.ingest.validation import SpecValidator, default_validator
 from fimishare.store.database import make_engine
 from fimishare.store.objects import ObjectStore, Provenance, Version
 from fimishare.store.timeline import from_timestamp
 
 log = logging.getLogger(__name__)
 
-STORED = store_objects.STORED
-UNCHANGED = store_objects.UNCHANGED
-REJECTED = "rejected"
 
 # Text that a browser would run if a page ever inserted it as HTML. It is stored as
 # given (the JSON is kept verbatim) and every page renders it as text; the warning
@@ -70,25 +66,25 @@ class IngestReport:
 
     @property
     def stored(self) -> int:
-        return self.count(STORED)
+        return self.count(Outcome.STORED)
 
     @property
     def unchanged(self) -> int:
-        return self.count(UNCHANGED)
+        return self.count(Outcome.UNCHANGED)
 
     @property
     def rejected(self) -> int:
-        return self.count(REJECTED) + len(self.input_errors)
+        return self.count(Outcome.REJECTED) + len(self.input_errors)
 
     @property
     def ok(self) -> bool:
         return self.rejected == 0
 
     def warnings(self) -> list[Problem]:
-        return [p for o in self.outcomes for p in o.problems if p.severity == WARNING]
+        return [p for o in self.outcomes for p in o.problems if p.severity == Severity.WARNING]
 
     def errors(self) -> list[tuple[str, Problem]]:
-        return [(o.source, p) for o in self.outcomes if o.status == REJECTED for p in o.problems if p.severity == ERROR]
+        return [(o.source, p) for o in self.outcomes if o.status == Outcome.REJECTED for p in o.problems if p.severity == Severity.ERROR]
 
     def extend(self, other: "IngestReport") -> None:
         self.outcomes.extend(other.outcomes)
@@ -117,20 +113,12 @@ class IngestPipeline:
 
     # -- entry points --------------------------------------------------------
 
-    def ingest_paths(self, paths: Iterable[Path], provenance: Provenance, progress: Progress | None = None) -> IngestReport:
-        report = IngestReport()
-        for path in expand_paths(paths):
-            report.extend(self.ingest_file(path, provenance, progress))
-        return report
-
     def ingest_file(self, path: Path, provenance: Provenance, progress: Progress | None = None) -> IngestReport:
+        """A file of STIX: a bundle, a list of objects or one object (other formats: fimishare.feeds)."""
         try:
-            if path.suffix.lower() == ".csv":
-                items = read_csv_feed(path)
-            else:
-                check_size(path.stat().st_size, source=str(path), max_bytes=self.max_bytes)  # before reading it all in
-                items = parse_stix(path.read_bytes(), source=str(path), max_bytes=self.max_bytes, max_objects=self.max_objects)
-        except (InputError, CsvFeedError, OSError) as error:
+            check_size(path.stat().st_size, source=str(path), max_bytes=self.max_bytes)  # before reading it all in
+            items = parse_stix(path.read_bytes(), source=str(path), max_bytes=self.max_bytes, max_objects=self.max_objects)
+        except (InputError, OSError) as error:
             return IngestReport(input_errors=[str(error)])
         return self.ingest_objects(items, provenance, source=str(path), progress=progress)
 
@@ -188,19 +176,19 @@ class IngestPipeline:
     ) -> None:
         self._warn_dangling(pending, resolver, visible)
         results = self.store.write([version for _, version in pending], provenance, posted_to=posted_to)
-        held = {version.id for (_, version), result in zip(pending, results) if result != store_objects.STORED}
+        held = {version.id for (_, version), result in zip(pending, results) if result != Outcome.STORED}
         hidden = held - visible(held) if held and visible is not None else set()
         for (outcome, version), result in zip(pending, results):
             if version.id in hidden:
                 # "Already here", or "here with other content", would answer "have you seen
                 # this?" about what the submitter may not read: both are answered as for an
                 # object no one has. A conflicting copy is then not kept, as for anyone.
-                if result == store_objects.CONFLICT:
+                if result == Outcome.CONFLICT:
                     log.warning("%s posted a version of %s that conflicts with one it may not read; not stored",
                                 provenance.source_org, version.id)
-                result = STORED
-            outcome.status = REJECTED if result == store_objects.CONFLICT else result
-            if result == store_objects.CONFLICT:
+                result = Outcome.STORED
+            outcome.status = Outcome.REJECTED if result == Outcome.CONFLICT else result
+            if result == Outcome.CONFLICT:
                 outcome.problems.append(
                     Problem(
                         version.id,
@@ -243,7 +231,7 @@ class IngestPipeline:
             for path, ref in version.references:
                 if ref not in known:
                     outcome.problems.append(
-                        Problem(version.id, path, f"{ref} is neither in this input nor in the store", WARNING)
+                        Problem(version.id, path, f"{ref} is neither in this input nor in the store", Severity.WARNING)
                     )
 
 
@@ -305,8 +293,8 @@ def analyse(item, position: int, validator: SpecValidator, lookup: Callable[[str
     applying = profiles.applying_profiles(item, lookup)
     problems += profiles.check_object(item, lookup, applying)
     problems += _markup_warnings(item)
-    outcome = ObjectOutcome(object_id, REJECTED, problems)
-    if any(problem.severity == ERROR for problem in problems):
+    outcome = ObjectOutcome(object_id, Outcome.REJECTED, problems)
+    if any(problem.severity == Severity.ERROR for problem in problems):
         return outcome, None
     try:
         stamp = item.get("modified") or item.get("created")
@@ -339,7 +327,7 @@ def _first_occurrence(outcome: ObjectOutcome, version: Version, position: int, s
             Problem(version.id, "$", f"duplicate of object {first[1]} in this input ({version.id}, version {outcome.version}) with different content")
         )
     else:
-        outcome.status = UNCHANGED
+        outcome.status = Outcome.UNCHANGED
     return False
 
 
@@ -375,20 +363,8 @@ class _Resolver:
         return known
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files to import: the paths given, and the .json and .csv files below any directory, in a stable order."""
-    found = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".json", ".csv")))
-        else:
-            found.append(path)
-    return found
-
-
 def _rejected(object_id: str | None, path: str, message: str) -> ObjectOutcome:
-    return ObjectOutcome(object_id, REJECTED, [Problem(object_id, path, message)])
+    return ObjectOutcome(object_id, Outcome.REJECTED, [Problem(object_id, path, message)])
 
 
 def _marking_refs(obj: dict) -> tuple[str, ...]:
@@ -421,6 +397,6 @@ def _markup_warnings(obj: dict) -> list[Problem]:
         # The substring tests let the regular expression skip the ordinary long description.
         if isinstance(value, str) and ("<" in value or "script" in value.lower()) and _ACTIVE_MARKUP.search(value):
             problems.append(
-                Problem(obj.get("id"), json_path(name), "contains HTML or script; it is stored as text and never rendered as markup", WARNING)
+                Problem(obj.get("id"), json_path(name), "contains HTML or script; it is stored as text and never rendered as markup", Severity.WARNING)
             )
     return problems

@@ -36,16 +36,3 @@ def parse_stix(data: bytes, *, source: str, max_bytes: int, max_objects: int) ->
             f"{source}: {len(objects):,} objects is over the limit of {max_objects:,} (FIMISHARE_MAX_BUNDLE_OBJECTS); split the bundle"
         )
     return objects
-
-
-SPEC_VERSIONS = ("2.0", "2.1")
-
-
-def spec_version_of(obj: dict) -> str:
-    """The STIX version an object is written in. STIX 2.0 objects carry no spec_version (only
-    their bundle did); neither do 2.1 cyber observables, which alone have neither created nor
-    modified. medallion and the OASIS validator tell them apart the same way."""
-    given = obj.get("spec_version")
-    if given is not None:
-        return given
-    return "2.0" if "created" in obj or "modified" in obj else "2.1"

@@ -9,7 +9,7 @@ import ipaddress
 import re
 from functools import lru_cache
 
-from fimishare.stix_profiles.patterns import read_pattern
+from fimishare.ingest.patterns import read_pattern
 
 KINDS = ("domain", "url", "ipv4", "ipv6", "email", "hash", "account", "hashtag")
 

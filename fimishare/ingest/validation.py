@@ -2,7 +2,7 @@
 
 The OASIS validator is the reference: ``stix2validator.validate_instance`` with
 ``ValidationOptions(version="2.0")`` for a STIX 2.0 object (one for which
-:func:`fimishare.stix_profiles.parsing.spec_version_of` says ``"2.0"``: no
+:func:`fimishare.stix.spec_version_of` says ``"2.0"``: no
 ``spec_version`` but ``created`` or ``modified``, or ``spec_version`` ``"2.0"``)
 and ``version="2.1"`` for everything else, bundles included.  It is correct
 but slow (~150 objects/s) because it builds a fresh ``jsonschema`` validator
@@ -20,7 +20,7 @@ per object and walks ``$ref``s through ``referencing``.  This module:
   schema, else ``cyber-observable-core``);
 * runs the MUST checks of ``stix2validator/v21/musts.py`` or
   ``stix2validator/v20/musts.py``, re-implemented in
-  :mod:`fimishare.stix_profiles.spec_checks`.
+  :mod:`fimishare.ingest.spec_checks`.
 
 Behaviour mirrored from the reference (default options):
 
@@ -55,7 +55,7 @@ Behaviour mirrored from the reference (default options):
   ``$.objects[i]...``).
 
 Where the reference raises an exception instead of returning a result
-(malformed input that trips one of its checks), we report an ERROR problem:
+(malformed input that trips one of its checks), we report an error:
 such input is never accepted.
 """
 from __future__ import annotations
@@ -71,9 +71,10 @@ from typing import Any, Callable
 
 import jsonschema_rs
 
-from .parsing import spec_version_of
-from .problems import ERROR, WARNING, Problem, json_path
+from fimishare.stix import spec_version_of
+from fimishare.stix import Problem, json_path
 from . import spec_checks
+from fimishare.stix import Severity
 
 __all__ = ["SpecValidator", "default_validator", "schema_root"]
 
@@ -291,7 +292,7 @@ class SpecValidator:
 
     def validate(self, obj: dict) -> list[Problem]:
         """Problems of one STIX object (a bundle's members are included);
-        any ERROR means the OASIS validator would call it invalid."""
+        any error means the OASIS validator would call it invalid."""
         if not isinstance(obj, dict) or "id" not in obj or "type" not in obj:
             oid = obj.get("id") if isinstance(obj, dict) else None
             return [Problem(oid if isinstance(oid, str) else None, "$",
@@ -307,7 +308,7 @@ class SpecValidator:
         return problems
 
     def is_valid(self, obj: dict) -> bool:
-        return not any(p.severity == ERROR for p in self.validate(obj))
+        return not any(p.severity == Severity.ERROR for p in self.validate(obj))
 
     # ------------------------------------------------------------- internals
     def _bundle_members(self, bundle: dict, oid: str | None, problems: list[Problem]) -> None:
@@ -333,7 +334,7 @@ class SpecValidator:
             mid = member["id"] if isinstance(member["id"], str) else oid
             if "spec_version" in member and member["spec_version"] != "2.1":
                 problems.append(Problem(mid, json_path("objects", i, "spec_version"),
-                                        "spec_version mismatch; treated as 2.1 content", WARNING))
+                                        "spec_version mismatch; treated as 2.1 content", Severity.WARNING))
             self._schema_validate(member, version, ["objects", i], mid, problems)
 
     def _pick_schema(self, obj: dict, otype: Any, version: str, default: str) -> Callable[[Any], Any] | None:
@@ -368,7 +369,7 @@ class SpecValidator:
                 if isinstance(otype, str) and otype != "bundle":
                     problems.append(Problem(oid, _join(base, ["type"]),
                                             f"custom object type {otype!r} (validated against the {default} schema only)",
-                                            WARNING))
+                                            Severity.WARNING))
 
         if otype == "observed-data" and "objects" in obj:
             objects = obj["objects"]

@@ -23,8 +23,8 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from fimishare.sharing.markings import TLP_CLEAR
-from fimishare.stix_profiles import observables
+from fimishare.stix import TLP_CLEAR
+from fimishare.ingest import observables
 
 __all__ = ["CsvFeedError", "read_csv_feed", "META_IDENTITY_ID", "KILL_CHAIN_NAME"]
 

@@ -12,7 +12,7 @@ installed ``stix2validator`` package data without importing the package itself
 two versions share every rule function, the differences being the tables and
 the few branches on ``self.version`` listed below.
 
-Rules for 2.1 (each reported as an ERROR problem with the JSON path of the value):
+Rules for 2.1 (each reported as an error with the JSON path of the value):
 
 * timestamps (``created``, ``modified``, the type's other timestamp properties,
   SCO timestamp properties) that match the RFC 3339 shape must be real dates;
@@ -56,7 +56,7 @@ Rules for 2.0, as ``v20/musts.py`` differs:
 The checks run on the object and, recursively, on every STIX object found in
 one of its list-valued properties (e.g. a bundle's ``objects``), as the
 reference does.  Any exception a rule raises on malformed input is reported
-as an ERROR (the reference raises, which rejects the input).
+as an error (the reference raises, which rejects the input).
 """
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ from datetime import datetime
 from typing import Any
 
 from .patterns import read_pattern
-from .problems import ERROR, Problem, json_path
+from fimishare.stix import Severity
+
+from fimishare.stix import Problem, json_path
 
 TIMESTAMP_RE = re.compile(
     r"^([0-9]{4})-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)(\.[0-9]+)?Z$"
@@ -199,7 +201,7 @@ class _Ctx:
         self.oid = oid
 
     def error(self, path: str, message: str) -> None:
-        self.problems.append(Problem(self.oid, path, message, ERROR))
+        self.problems.append(Problem(self.oid, path, message, Severity.ERROR))
 
 
 class MustChecks:

@@ -14,6 +14,7 @@ from medallion.views import collections, discovery, manifest, objects
 from werkzeug.exceptions import HTTPException
 
 from fimishare.node import Node
+from fimishare.platform.auth import authenticate
 from fimishare.taxii_server.backend import TAXII_MEDIA_TYPE, StoreBackend
 
 URL_PREFIX = "/taxii2"
@@ -38,24 +39,16 @@ for rule, view, methods in (
 def install(app: Flask, node: Node) -> None:
     """Serve TAXII 2.1 from this application, over ``node``'s store."""
     # medallion's views find their backend and page size on the application.
-    app.medallion_backend = StoreBackend(node)
+    app.medallion_backend = StoreBackend(node.store, node.gate, node.pipeline)
     app.taxii_config = {"max_page_size": node.settings.taxii_max_page_size}
     app.register_blueprint(taxii, url_prefix=URL_PREFIX)
 
 
 @taxii.before_request
-def authenticate():
-    directory = current_app.medallion_backend.node.directory
-    credentials = request.authorization
-    account = None
-    if credentials is not None and credentials.type == "basic" and credentials.username and credentials.password:
-        account = directory.authenticate(credentials.username, credentials.password)
-    elif credentials is not None and credentials.type == "bearer" and credentials.token:
-        account = directory.authenticate_key(credentials.token)
+def require_account():
+    account, problem = authenticate(request.authorization, current_app.medallion_backend.store.directory)
     if account is None:
-        problem = "wrong credentials" if credentials is not None else "authentication required"
-        return error(401, "Unauthorized", f"{problem}: HTTP Basic with an account name and API key, or Bearer with an API key",
-                     {"WWW-Authenticate": CHALLENGE})
+        return error(401, "Unauthorized", problem, {"WWW-Authenticate": CHALLENGE})
     g.taxii_account = account
     return None
 

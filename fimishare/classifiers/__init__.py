@@ -1,1 +1,0 @@
-"""Clustering of indicators into candidate campaigns (scikit-learn estimators over the observable index)."""

@@ -1,0 +1,1 @@
+"""The one ingest pipeline every entry path goes through: parse, validate, profile, store."""
