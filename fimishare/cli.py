@@ -81,7 +81,7 @@ def orgs_add(name: str, clearance: str | None) -> None:
 
 @orgs.command("list")
 def orgs_list() -> None:
-    for org in _node().directory.organisations():
+    for org in _node().store.directory.organisations():
         click.echo(f"{org.name}\t{org.id}\t{'this node' if org.is_node else 'partner'}\t{org.clearance or '-'}")
 
 
@@ -166,7 +166,7 @@ def roots_add(name: str, title: str, description: str | None, max_content_length
 
 @roots.command("list")
 def roots_list() -> None:
-    for root in _node().collections.roots():
+    for root in _node().store.collections.roots():
         click.echo(f"/taxii2/{root.name}/\t{root.title}\t{'exercise' if root.exercise else 'real'}\t{root.max_content_length}")
 
 

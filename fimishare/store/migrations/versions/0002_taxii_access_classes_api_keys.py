@@ -7,6 +7,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-29
 """
+import hashlib
+
 import orjson
 import sqlalchemy as sa
 from alembic import op
@@ -114,9 +116,6 @@ def upgrade() -> None:
 
 
 def _classify_stored_versions() -> None:
-    from fimishare.sharing.access import access_class_of
-    from fimishare.stix_profiles.profiles import applying_profiles
-
     connection = op.get_bind()
     versions = sa.table('object_versions', sa.column('pk'), sa.column('json'), sa.column('source_org'), sa.column('submitted_by'),
                         sa.column('access_class'), sa.column('profiles'))
@@ -128,16 +127,88 @@ def _classify_stored_versions() -> None:
     objects = {obj["id"]: obj for obj in parsed}
     class_ids: dict[str, int] = {}
     for row, obj in zip(rows, parsed):
-        access = access_class_of(obj, row.source_org, row.submitted_by)
-        if access.key not in class_ids:
-            class_ids[access.key] = connection.execute(sa.insert(classes).values(
-                key=access.key, object_marking_refs=list(access.object_marking_refs), source_org=access.source_org,
-                submitted_by=access.submitted_by, created_by_ref=access.created_by_ref, reference=access.reference,
-                granular=access.granular,
-            ).returning(classes.c.id)).scalar_one()
-        names = " ".join(profile.name for profile in applying_profiles(obj, objects.get))
+        access = _access_class(obj, row.source_org, row.submitted_by)
+        key = _access_key(access)
+        if key not in class_ids:
+            class_ids[key] = connection.execute(sa.insert(classes).values(key=key, **access).returning(classes.c.id)).scalar_one()
+        names = " ".join(_applying_profile_names(obj, objects.get))
         connection.execute(sa.update(versions).where(versions.c.pk == row.pk).values(
-            access_class=class_ids[access.key], profiles=names))
+            access_class=class_ids[key], profiles=names))
+
+
+# What follows is frozen: copies, as of this revision, of the parts of the live code that
+# _classify_stored_versions needs. A migration never imports fimishare (tests/test_migrations.py
+# checks it): when that code changes later, a store upgraded from 0001 must still get what 0002
+# computed when it was written. Do not edit them to follow the live code; a later migration can.
+
+# fimishare.sharing.access: access_class_of, is_reference and AccessClass.key.
+_REFERENCE_TYPES = frozenset({"marking-definition", "identity", "extension-definition"})
+_CLEAR_IDS = frozenset({
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",  # TLP 2.0 CLEAR
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",  # TLP 1.0 WHITE, read as CLEAR
+})
+
+
+def _is_reference(otype: object, refs: list[str]) -> bool:
+    """Marking-definitions, identities, extension-definitions, and framework techniques marked
+    no more than TLP:CLEAR."""
+    if otype in _REFERENCE_TYPES:
+        return True
+    framework = isinstance(otype, str) and (otype == "attack-pattern" or otype.startswith("x-mitre-"))
+    return framework and all(ref in _CLEAR_IDS for ref in refs)
+
+
+def _access_class(obj: dict, source_org: str, submitted_by: str | None) -> dict:
+    """The access_classes row (without its key) of a version held with this provenance."""
+    refs = sorted(set(obj.get("object_marking_refs") or ()))  # without repeats
+    creator = obj.get("created_by_ref")
+    return {
+        "object_marking_refs": refs,
+        "source_org": source_org,
+        "submitted_by": submitted_by,
+        "created_by_ref": creator if isinstance(creator, str) else None,
+        "reference": _is_reference(obj.get("type"), refs),
+        "granular": bool(obj.get("granular_markings")),
+    }
+
+
+def _access_key(access: dict) -> str:
+    """The class's key; later code finds classes by it, so these bytes must never change."""
+    return hashlib.sha256(orjson.dumps([*access["object_marking_refs"], "|", access["source_org"], access["submitted_by"],
+                                        access["created_by_ref"], access["reference"], access["granular"]])).hexdigest()
+
+
+# fimishare.stix_profiles.profiles: applying_profiles / Profile.applies_to. Of a profile's
+# declaration (profiles/*.json) only its name, its own extension ("claim_extension") and the
+# types it owns ("owned_types") decide whether it applies; in the order of the files.
+_PROFILES = (
+    ("cyber-incident", "extension-definition--ccf4117d-89bb-44df-b069-ade2e3fe24d9", frozenset()),
+    ("fimi-incident", "extension-definition--94ef16a4-16eb-43aa-93a7-1e1a3433fd06", frozenset({"channel", "narrative"})),
+)
+
+
+def _claims(claim_extension: str, obj: object) -> bool:
+    extensions = obj.get("extensions") if isinstance(obj, dict) else None
+    return isinstance(extensions, dict) and claim_extension in extensions
+
+
+def _type_of_id(ref: object) -> str | None:
+    return ref.split("--", 1)[0] if isinstance(ref, str) and "--" in ref else None
+
+
+def _applying_profile_names(obj: dict, lookup) -> list[str]:
+    """A profile covers an object that carries its extension or is of a type it owns, and a
+    relationship whose source or target is of such a type or (through lookup) carries its extension."""
+    names = []
+    for name, claim_extension, owned_types in _PROFILES:
+        applies = _claims(claim_extension, obj) or obj.get("type") in owned_types
+        if not applies and obj.get("type") == "relationship":
+            applies = any(_type_of_id(obj.get(key)) in owned_types
+                          or (isinstance(obj.get(key), str) and _claims(claim_extension, lookup(obj.get(key))))
+                          for key in ("source_ref", "target_ref"))
+        if applies:
+            names.append(name)
+    return names
 
 
 def downgrade() -> None:
