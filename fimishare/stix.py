@@ -4,15 +4,17 @@ A leaf: it imports nothing of fimishare, and every other package may import it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 # ------------------------------------------------------------------------------ STIX versions
 
 SPEC_VERSIONS = ("2.0", "2.1")
 
 
-def spec_version_of(obj: dict) -> str:
+def spec_version_of(obj: dict[str, Any]) -> str:
     """The STIX version an object is written in. STIX 2.0 objects carry no spec_version (only
     their bundle did); neither do 2.1 cyber observables, which alone have neither created nor
     modified. medallion and the OASIS validator tell them apart the same way."""
@@ -147,7 +149,7 @@ TLP_2_0_CREATED = "2022-10-01T00:00:00.000Z"
 TLP_1_0_CREATED = "2017-01-20T00:00:00.000Z"
 
 
-def tlp_marking_definition(level: str) -> dict:
+def tlp_marking_definition(level: str) -> dict[str, Any]:
     """One TLP 2.0 marking-definition exactly as OASIS publishes it; ``level`` is its ``tlp_2_0`` value."""
     try:
         tlp = Tlp(level.lower())
@@ -163,12 +165,12 @@ def tlp_marking_definition(level: str) -> dict:
     }
 
 
-def tlp_marking_definitions() -> list[dict]:
+def tlp_marking_definitions() -> list[dict[str, Any]]:
     """The five TLP 2.0 marking-definitions (CLEAR, GREEN, AMBER, AMBER+STRICT, RED)."""
     return [tlp_marking_definition(level) for level in Tlp]
 
 
-def tlp_1_0_marking_definitions() -> list[dict]:
+def tlp_1_0_marking_definitions() -> list[dict[str, Any]]:
     """The four TLP 1.0 marking-definitions predefined by STIX 2.1 section 7.2.1.4."""
     return [
         {
@@ -184,7 +186,7 @@ def tlp_1_0_marking_definitions() -> list[dict]:
     ]
 
 
-def tlp_of(marking_refs) -> str | None:
+def tlp_of(marking_refs: Iterable[str]) -> str | None:
     """The most restrictive TLP level among marking refs, as its ``tlp_2_0`` value, or None."""
     levels = [TLP_LEVEL_BY_ID[ref] for ref in marking_refs if ref in TLP_LEVEL_BY_ID]
     return max(levels, key=lambda level: level.rank).value if levels else None

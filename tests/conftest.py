@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from support.services import new_database, service_url
 
 SHARED_DATA = Path(os.environ.get("FIMISHARE_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
@@ -16,20 +17,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def service_url(variable: str, service: str) -> str:
-    """The URL of a service make test starts; skipped with a reason when absent, but never under CI."""
-    url = os.environ.get(variable)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{variable} is not set: under CI the tests that need {service} must run (make test starts it)")
-        pytest.skip(f"no {service}: set {variable} or run the suite with 'make test'")
-    return url
-
-
-def _postgres_admin_url() -> str:
-    return service_url("FIMISHARE_TEST_POSTGRES_URL", "PostgreSQL")
-
-
 @pytest.fixture(scope="session")
 def elasticsearch_url() -> str:
     """A real search node (see docs/search.md)."""
@@ -39,25 +26,22 @@ def elasticsearch_url() -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     """An empty database of each kind the store supports: every store test runs on both."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(_postgres_admin_url())
-    name = f"fimishare_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url, drop = new_database(request.param, tmp_path)
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
+
+
+@pytest.fixture
+def store(database_url):
+    """A store of record migrated to the newest schema, empty: no organisation, no layout."""
+    from fimishare.store import Store
+
+    store = Store(database_url)
+    store.migrate()
+    yield store
+    store.dispose()
 
 
 @pytest.fixture
@@ -69,17 +53,14 @@ def settings(database_url, tmp_path):
 
 @pytest.fixture
 def node(settings):
-    """An initialised node (schema, own organisation, reference objects), as `fimishare init` leaves it."""
-    from click.testing import CliRunner
+    """An initialised node (schema, own organisation "EEAS", default layout, reference objects), as `fimishare init` leaves it."""
+    from fimishare.node import Node, initialise
 
-    from fimishare.cli import main
-    from fimishare.node import Node
-
-    result = CliRunner().invoke(main, ["init", "--org-name", "EEAS"], env=_env(settings))
-    assert result.exit_code == 0, result.output
     node = Node(settings)
+    _, _, report = initialise(node, "EEAS")
+    assert report.ok, report.errors()
     yield node
-    node.store.engine.dispose()
+    node.close()
 
 
 def _env(settings) -> dict:

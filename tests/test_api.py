@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
-from live_server import DATABASE_KINDS, database, free_port, node_cli, serving
-from stix_factory import bundle, indicator, relationship, sdo
+from support.live_server import free_port, node_cli, serving
+from support.services import DATABASE_KINDS, new_database
+from support.stix_factory import bundle, indicator, relationship, sdo
 
 from fimishare.cli import main
 from fimishare.stix import TLP_AMBER, TLP_GREEN
@@ -73,7 +74,7 @@ class Server:
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
 def server(request, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp(f"api-{request.param}")
-    database_url, drop = database(request.param, tmp_path)
+    database_url, drop = new_database(request.param, tmp_path)
     env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": database_url}
     try:
         cli = node_cli(env)

@@ -6,7 +6,7 @@ from stix2validator import ValidationOptions, validate_instance
 
 from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED
 from fimishare.sharing.markings import fimishare_marking_definition
-from stix_factory import bundle, sdo
+from support.stix_factory import bundle, sdo
 
 
 def test_init_is_safe_to_run_again(node, cli):

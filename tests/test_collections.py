@@ -2,8 +2,8 @@
 import threading
 
 import pytest
-from stix_factory import T0, indicator, sdo
-from test_profiles import cyber_bundle, fimi_bundle
+from support.stix_factory import T0, indicator, sdo
+from support.profile_bundles import cyber_bundle, fimi_bundle
 
 from fimishare.sharing.access import Readable
 from fimishare.stix import TLP_AMBER, TLP_GREEN, TLP_RED

@@ -3,7 +3,7 @@ import orjson
 import pytest
 
 from fimishare.store.objects import Provenance
-from stix_factory import bundle, indicator, relationship, sdo
+from support.stix_factory import bundle, indicator, relationship, sdo
 from fimishare.stix import Outcome, Severity
 
 

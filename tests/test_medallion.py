@@ -27,8 +27,9 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
-from live_server import DATABASE_KINDS, TAXII, database, free_port, node_cli, serving, taxii_request
-from stix_factory import indicator
+from support.live_server import TAXII, free_port, node_cli, serving, taxii_request
+from support.services import DATABASE_KINDS, new_database
+from support.stix_factory import indicator
 
 from fimishare.cli import main
 from fimishare.stix import spec_version_of
@@ -113,7 +114,7 @@ def _run(env: dict, *args: str):
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
 def medallion(request, tmp_path_factory, shared_data):
     tmp_path = tmp_path_factory.mktemp(f"medallion-{request.param}")
-    database_url, drop = database(request.param, tmp_path)
+    database_url, drop = new_database(request.param, tmp_path)
     env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": database_url}
     path = medallion_file(shared_data)
     data = json.loads(path.read_text())

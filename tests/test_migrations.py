@@ -29,7 +29,7 @@ def test_a_populated_store_goes_back_to_0003_and_up_again_keeping_its_collection
     """0004 lets migrated entries share a date_added and marks a default root; a store with
     roots, collections and entries crosses it both ways and pages as before."""
     from alembic import command
-    from stix_factory import sdo
+    from support.stix_factory import sdo
 
     from fimishare.sharing.principals import Principal
     from fimishare.store.database import alembic_config
@@ -128,8 +128,8 @@ def _hand_made() -> list[dict]:
     """Markings of every kind (TLP 2.0 and 1.0, releasability, granular, repeated and unsorted
     refs) on reference and non-reference types, and objects the FIMI and cyber profiles cover
     by extension, by owned type and through a relationship's endpoints."""
-    from stix_factory import relationship, sdo
-    from test_profiles import cyber_bundle, fimi_bundle
+    from support.stix_factory import relationship, sdo
+    from support.profile_bundles import cyber_bundle, fimi_bundle
 
     from fimishare.sharing.markings import fimishare_marking_definition
     from fimishare.stix import TLP_1_0_IDS, TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED

@@ -19,7 +19,7 @@ from fimishare.search.query import QueryError, SearchQuery, parse_filters
 from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED
 from fimishare.sharing.markings import fimishare_marking_definition
 from fimishare.store.objects import Provenance
-from stix_factory import indicator, relationship, sdo
+from support.stix_factory import indicator, relationship, sdo
 
 FIMI_EXTENSION = "extension-definition--94ef16a4-16eb-43aa-93a7-1e1a3433fd06"
 ENGINES = ["embedded", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)]

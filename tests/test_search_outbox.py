@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from stix_factory import indicator, sdo
+from support.stix_factory import indicator, sdo
 
 from fimishare.cli import main
 from fimishare.config import Settings

@@ -13,7 +13,7 @@ from fimishare.stix_profiles.frameworks import framework_of, technique_id
 from fimishare.ingest.parsing import parse_stix
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import object_versions, observables
-from stix_factory import bundle, indicator, sdo
+from support.stix_factory import bundle, indicator, sdo
 from fimishare.stix import Outcome
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import object_versions
-from stix_factory import indicator, sdo
+from support.stix_factory import indicator, sdo
 from fimishare.stix import Outcome
 
 

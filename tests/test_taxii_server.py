@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 import orjson
 import pytest
 import requests
-from live_server import DATABASE_KINDS, TAXII, database, node_cli, serving, taxii_request
+from support.live_server import TAXII, node_cli, serving, taxii_request
+from support.services import DATABASE_KINDS, new_database
 from sqlalchemy import create_engine, func, select
 from stix2 import Filter
 from stix2 import v21 as stix
 from stix2.datastore.taxii import TAXIICollectionSink, TAXIICollectionSource
-from stix_factory import T0, bundle, indicator, relationship, sdo
+from support.stix_factory import T0, bundle, indicator, relationship, sdo
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from fimishare.config import Settings
@@ -168,7 +169,7 @@ def _account(cli, name: str, org: str, role: str, password: str | None = None) -
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
 def taxii(request, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp(f"taxii-{request.param}")
-    database_url, drop = database(request.param, tmp_path)
+    database_url, drop = new_database(request.param, tmp_path)
     env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": database_url}
     engine = create_engine(database_url)
     try:

@@ -13,7 +13,9 @@ objects that carry them are marked ``granular`` and those objects still go throu
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -24,7 +26,7 @@ REFERENCE_TYPES = frozenset({"marking-definition", "identity", "extension-defini
 CLEAR_IDS = frozenset(mid for mid, level in TLP_LEVEL_BY_ID.items() if level is Tlp.CLEAR)
 
 
-def is_reference(otype: object, refs) -> bool:
+def is_reference(otype: object, refs: Iterable[object]) -> bool:
     """Reference objects (marking-definitions, identities, extension-definitions, and framework
     techniques marked no more than TLP:CLEAR) are readable in exercise contexts too."""
     if otype in REFERENCE_TYPES:
@@ -49,7 +51,7 @@ class AccessClass:
                                             self.created_by_ref, self.reference, self.granular])).hexdigest()
 
 
-def access_class_of(obj: dict, source_org: str, submitted_by: str | None) -> AccessClass:
+def access_class_of(obj: dict[str, Any], source_org: str, submitted_by: str | None) -> AccessClass:
     """The class of a valid STIX object held with this provenance."""
     refs = tuple(sorted(set(obj.get("object_marking_refs") or ())))
     creator = obj.get("created_by_ref")

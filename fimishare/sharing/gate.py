@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fimishare.stix import DEFAULT_CLASSIFICATION_LEVELS, Role, tlp_marking_definitions
 
@@ -33,7 +33,7 @@ class Held(Protocol):
     """An object as the store holds it: a Holding, or a stored version."""
 
     @property
-    def obj(self) -> dict: ...
+    def obj(self) -> dict[str, Any]: ...
 
     @property
     def source_org(self) -> str: ...
@@ -54,7 +54,7 @@ class AccessSource(Protocol):
     def policy_epoch(self) -> tuple[int | None, int | None]:
         """Moves whenever a decision might change: (newest marking-definition, newest access class)."""
 
-    def marking_definitions(self) -> Iterable[dict]:
+    def marking_definitions(self) -> Iterable[dict[str, Any]]:
         """Every marking-definition stored, newest version of each."""
 
     def access_classes(self, after_id: int) -> Mapping[int, AccessClass]:
@@ -93,11 +93,11 @@ class Gate:
             state.readable[principal] = found
         return found
 
-    def view(self, principal: Principal, holding: Held) -> dict | None:
+    def view(self, principal: Principal, holding: Held) -> dict[str, Any] | None:
         """The copy of the object ``principal`` may read (granular markings may redact it), or None."""
         return self._current().policy.view(principal, holding)
 
-    def views(self, principal: Principal, holdings: Iterable[H]) -> Iterator[tuple[dict, H]]:
+    def views(self, principal: Principal, holdings: Iterable[H]) -> Iterator[tuple[dict[str, Any], H]]:
         """(copy, holding) for each of ``holdings`` that ``principal`` may read, in order, lazily."""
         policy = self._current().policy
         for holding in holdings:
@@ -112,7 +112,7 @@ class Gate:
 
     # -- leaving this node --------------------------------------------------------------
 
-    def releases(self, recipient: Recipient, holdings: Iterable[H], channel: Channel) -> Iterator[tuple[dict, H]]:
+    def releases(self, recipient: Recipient, holdings: Iterable[H], channel: Channel) -> Iterator[tuple[dict[str, Any], H]]:
         """(copy, holding) for each of ``holdings`` that may go to ``recipient`` over ``channel``, lazily."""
         policy = self._current().policy
         for holding in holdings:
@@ -174,7 +174,7 @@ class Gate:
     # -- the search index -------------------------------------------------------------------
 
     @staticmethod
-    def indexed_copy(obj: dict) -> dict:
+    def indexed_copy(obj: dict[str, Any]) -> dict[str, Any]:
         """What the search index may hold of an object: nothing under a granular marking, so
         that no snippet or match shows a reader what the markings hide (its structure alone
         when nothing else can stay)."""

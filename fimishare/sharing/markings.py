@@ -5,6 +5,7 @@ import json as _json
 import uuid as _uuid
 from collections.abc import Iterable as _Iterable
 from collections.abc import Mapping as _Mapping
+from typing import Any as _Any
 
 from fimishare.stix import tlp_1_0_marking_definitions, tlp_marking_definitions
 
@@ -20,7 +21,7 @@ _FIMISHARE_NAMESPACE = _uuid.UUID("5e3a2d1c-6f0b-4b8e-9a57-0c4f2e9d7b11")
 DEFAULT_MARKING_CREATED = "2024-11-01T00:00:00.000Z"
 
 
-def default_marking_definitions() -> dict[str, dict]:
+def default_marking_definitions() -> dict[str, dict[str, _Any]]:
     """id -> marking-definition for every TLP 2.0 and TLP 1.0 marking."""
     return {m["id"]: m for m in tlp_marking_definitions() + tlp_1_0_marking_definitions()}
 
@@ -34,7 +35,7 @@ def fimishare_marking_definition(
     created: str = DEFAULT_MARKING_CREATED,
     id: str | None = None,
     created_by_ref: str | None = None,
-) -> dict:
+) -> dict[str, _Any]:
     """A fimishare marking-definition (valid STIX 2.1, property-extension, no definition_type).
 
     ``releasable_to`` lists organisation or individual identity ids; ``classification`` is a
@@ -42,7 +43,7 @@ def fimishare_marking_definition(
     explicit ``id`` a deterministic UUIDv5 id is derived from the content, so that the same
     marking built on two nodes has the same id.
     """
-    ext: dict = {"extension_type": "property-extension"}
+    ext: dict[str, _Any] = {"extension_type": "property-extension"}
     if releasable_to is not None:
         ids = list(dict.fromkeys(releasable_to))
         if not ids:
@@ -77,14 +78,14 @@ def fimishare_marking_definition(
     return md
 
 
-def marking_definitions_by_id(definitions: _Iterable[dict] | _Mapping[str, dict]) -> dict[str, dict]:
+def marking_definitions_by_id(definitions: _Iterable[dict[str, _Any]] | _Mapping[str, dict[str, _Any]]) -> dict[str, dict[str, _Any]]:
     """Turn a list of marking-definitions into the id -> object mapping the policy takes."""
     if isinstance(definitions, _Mapping):
         return dict(definitions)
     return {d["id"]: d for d in definitions}
 
 
-def is_exercise_marking(definition: dict) -> bool:
+def is_exercise_marking(definition: dict[str, _Any]) -> bool:
     """A marking-definition that marks exercise data (fimishare extension with ``exercise``)."""
     ext = (definition.get("extensions") or {}).get(FIMISHARE_MARKING_EXTENSION)
     return isinstance(ext, dict) and "exercise" in ext

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from fimishare.stix import DEFAULT_CLASSIFICATION_LEVELS, TLP_1_0_LEVELS, TLP_2_0_EXTENSION, TLP_LEVEL_BY_ID, Tlp
 
 from . import markings as mk
 from .access import AccessClass, is_reference
-from .principals import Channel, Holding, Principal, Recipient
-from .redaction import parse_selector, redact
+from .principals import Channel, Principal, Recipient
+from .redaction import Path, parse_selector, redact
+
+if TYPE_CHECKING:
+    from .gate import Held
 
 # The table compares TLP levels by rank: the highest of several applies.
 CLEAR, GREEN, AMBER, AMBER_STRICT, RED = (level.rank for level in Tlp)
@@ -67,7 +71,7 @@ class SharingPolicy:
         self,
         node_org: str,
         classification_levels: Sequence[str] = DEFAULT_CLASSIFICATION_LEVELS,
-        marking_definitions: Mapping[str, dict] | None = None,
+        marking_definitions: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
         if not isinstance(node_org, str) or not node_org.startswith("identity--"):
             raise ValueError(f"node_org must be an organisation identity id, got {node_org!r}")
@@ -77,20 +81,20 @@ class SharingPolicy:
         self.node_org = node_org
         self.classification_levels = levels
         self._level_index = {name: i for i, name in enumerate(levels)}
-        self.marking_definitions: Mapping[str, dict] = (
+        self.marking_definitions: Mapping[str, dict[str, Any]] = (
             mk.default_marking_definitions() if marking_definitions is None else marking_definitions
         )
 
     # ------------------------------------------------------------------ public interface
 
-    def view(self, principal: Principal, holding: Holding) -> dict | None:
+    def view(self, principal: Principal, holding: Held) -> dict[str, Any] | None:
         """The (possibly redacted) copy of the object ``principal`` may read, or None."""
         return self._apply(self._reader(principal), holding)
 
-    def may_read(self, principal: Principal, holding: Holding) -> bool:
+    def may_read(self, principal: Principal, holding: Held) -> bool:
         return self.view(principal, holding) is not None
 
-    def release(self, holding: Holding, recipient: Recipient, channel: Channel) -> dict | None:
+    def release(self, holding: Held, recipient: Recipient, channel: Channel) -> dict[str, Any] | None:
         """The (possibly redacted) copy that may go to ``recipient`` over ``channel``, or None.
 
         The rules are the same for every channel; the channel names the path for the record.
@@ -107,15 +111,15 @@ class SharingPolicy:
     def may_release_class(self, recipient: Recipient, access: AccessClass) -> bool:
         return self._class_decision(self._recipient(recipient), access)
 
-    def exercise_marked(self, obj: dict) -> bool:
+    def exercise_marked(self, obj: dict[str, Any]) -> bool:
         """Whether the object's markings make it exercise data."""
         return self._combine(obj.get("object_marking_refs") or ()).exercise
 
-    def with_definitions(self, definitions: Mapping[str, dict]) -> "SharingPolicy":
+    def with_definitions(self, definitions: Mapping[str, dict[str, Any]]) -> SharingPolicy:
         """This policy, reading ``definitions`` too (marking-definitions about to be stored)."""
         return SharingPolicy(self.node_org, self.classification_levels, {**self.marking_definitions, **definitions})
 
-    def explain(self, who: Principal | Recipient, holding: Holding) -> str:
+    def explain(self, who: Principal | Recipient, holding: Held) -> str:
         """One line saying why ``who`` may or may not read/receive ``holding``."""
         aud = self._reader(who) if isinstance(who, Principal) else self._recipient(who)
         verb = "read" if aud.kind == "read" else "release"
@@ -176,7 +180,8 @@ class SharingPolicy:
                     if not isinstance(exe, str):
                         return _Marking(problem=f"marking {mid} has a malformed exercise")
             elif ext_id == TLP_2_0_EXTENSION:
-                tlp = _TLP_2_0_RANKS.get(ext.get("tlp_2_0"))
+                value: Any = ext.get("tlp_2_0")  # any JSON value; only the known ones rank
+                tlp = _TLP_2_0_RANKS.get(value)
                 if tlp is None:
                     return _Marking(problem=f"marking {mid} has an unknown tlp_2_0 value")
             else:
@@ -187,7 +192,8 @@ class SharingPolicy:
             if dtype == "statement" and exts == {}:
                 return _NO_EFFECT  # copyright/terms statement: no access restriction
             if dtype == "tlp" and isinstance(definition, dict):
-                level = TLP_1_0_LEVELS.get(definition.get("tlp"))
+                name: Any = definition.get("tlp")  # any JSON value; only the known ones have a level
+                level = TLP_1_0_LEVELS.get(name)
                 tlp = level.rank if level is not None else None
             if tlp is None:
                 return _Marking(problem=f"marking {mid} is not understood")
@@ -223,7 +229,7 @@ class SharingPolicy:
         origin = (access.source_org, access.created_by_ref, access.submitted_by)
         return self._decide(aud, origin, self._combine(access.object_marking_refs), access.reference)[0]
 
-    def _decide(self, aud: _Audience, origin: tuple, eff: _Effective, reference: bool) -> tuple[bool, str]:
+    def _decide(self, aud: _Audience, origin: tuple[str, str | None, str | None], eff: _Effective, reference: bool) -> tuple[bool, str]:
         """The table. ``origin`` is (source org, creator, submitting user) of the object."""
         if eff.problem:
             return False, f"{eff.problem} (fails closed)"
@@ -283,7 +289,7 @@ class SharingPolicy:
 
     # ------------------------------------------------------------------ applying it
 
-    def _evaluate(self, aud: _Audience, h: Holding) -> tuple[bool, str, str]:
+    def _evaluate(self, aud: _Audience, h: Held) -> tuple[bool, str, str]:
         """(allowed, why, detail) at object level, without building the copy."""
         obj = h.obj
         if not isinstance(obj, dict):
@@ -302,10 +308,10 @@ class SharingPolicy:
         return ok, why, detail
 
     @staticmethod
-    def _origin(h: Holding) -> tuple:
+    def _origin(h: Held) -> tuple[str, str | None, str | None]:
         return h.source_org, h.obj.get("created_by_ref"), h.submitted_by
 
-    def _apply(self, aud: _Audience, h: Holding) -> dict | None:
+    def _apply(self, aud: _Audience, h: Held) -> dict[str, Any] | None:
         obj = h.obj
         if not isinstance(obj, dict):
             return None
@@ -325,7 +331,7 @@ class SharingPolicy:
             return dict(obj)
         if not isinstance(gms, list):
             return None
-        entries: list[tuple[str, list]] = []
+        entries: list[tuple[str, list[Path | None]]] = []
         for gm in gms:
             if not isinstance(gm, dict) or not isinstance(gm.get("selectors"), list):
                 return None
@@ -336,8 +342,8 @@ class SharingPolicy:
                 return None  # unknown marking anywhere: the whole object fails closed
             entries.append((mref, [parse_selector(s) for s in gm["selectors"]]))
         paths = {p for _, sels in entries for p in sels if p is not None}
-        denied = []
-        cache: dict[frozenset, bool] = {}
+        denied: list[Path] = []
+        cache: dict[frozenset[str], bool] = {}
         for path in paths:
             covering = frozenset(
                 mref for mref, sels in entries

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from fimishare.stix import Role
 
@@ -71,7 +72,7 @@ class Holding:
     Anything with these three attributes (a stored version) serves where a Holding does.
     """
 
-    obj: dict
+    obj: dict[str, Any]
     source_org: str
     submitted_by: str | None = None
 

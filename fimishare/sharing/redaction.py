@@ -14,9 +14,9 @@ required property can be neither removed nor replaced the whole object is withhe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-Path = tuple  # tuple[str | int, ...]
+Path = tuple[str | int, ...]
 
 REDACTED = "[REDACTED]"
 
@@ -64,7 +64,7 @@ _FORMATTED_VALUE = frozenset({"domain-name", "email-addr", "ipv4-addr", "ipv6-ad
 _REPLACEABLE = frozenset({"name", "content", "context", "product"})
 
 
-def _replaceable(obj: dict, key: str) -> bool:
+def _replaceable(obj: dict[str, Any], key: str) -> bool:
     if not isinstance(obj.get(key), str):
         return False
     otype = obj.get("type")
@@ -83,7 +83,7 @@ def parse_selector(selector: Any) -> Path | None:
     """``"a.[0].b"`` -> ``("a", 0, "b")``; None when the selector is malformed."""
     if not isinstance(selector, str) or not selector:
         return None
-    out: list = []
+    out: list[str | int] = []
     for part in selector.split("."):
         if not part:
             return None
@@ -120,14 +120,14 @@ def _get(obj: Any, path: Path) -> tuple[bool, Any]:
     return True, cur
 
 
-def _covered(path: Path, deleted: set) -> bool:
+def _covered(path: Path, deleted: set[Path]) -> bool:
     for i in range(1, len(path) + 1):
         if path[:i] in deleted:
             return True
     return False
 
 
-def _children(value: Any) -> list:
+def _children(value: Any) -> list[str | int]:
     if isinstance(value, dict):
         return list(value)
     if isinstance(value, list):
@@ -135,7 +135,7 @@ def _children(value: Any) -> list:
     return []
 
 
-def _closure(obj: dict, deleted: set) -> set:
+def _closure(obj: dict[str, Any], deleted: set[Path]) -> set[Path]:
     """Add the removals that keep the copy valid: emptied containers, broken entries."""
     changed = True
     while changed:
@@ -147,7 +147,7 @@ def _closure(obj: dict, deleted: set) -> set:
             if not isinstance(entries, list):
                 continue
             for i, entry in enumerate(entries):
-                p = (key, i)
+                p: Path = (key, i)
                 if _covered(p, deleted) or not isinstance(entry, dict):
                     continue
                 remaining = {k: v for k, v in entry.items() if not _covered(p + (k,), deleted)}
@@ -168,7 +168,7 @@ def _closure(obj: dict, deleted: set) -> set:
     return deleted
 
 
-def _extref_ok(entry: dict) -> bool:
+def _extref_ok(entry: dict[str, Any]) -> bool:
     if "source_name" not in entry:
         return False
     if entry.get("source_name") in ("cve", "capec") and "external_id" not in entry:
@@ -176,11 +176,11 @@ def _extref_ok(entry: dict) -> bool:
     return any(k in entry for k in ("description", "url", "external_id"))
 
 
-def _kcp_ok(entry: dict) -> bool:
+def _kcp_ok(entry: dict[str, Any]) -> bool:
     return "kill_chain_name" in entry and "phase_name" in entry
 
 
-def _copy_without(value: Any, path: Path, deleted: set) -> Any:
+def _copy_without(value: Any, path: Path, deleted: set[Path]) -> Any:
     if isinstance(value, dict):
         return {k: _copy_without(v, path + (k,), deleted) for k, v in value.items() if path + (k,) not in deleted}
     if isinstance(value, list):
@@ -188,7 +188,7 @@ def _copy_without(value: Any, path: Path, deleted: set) -> Any:
     return value
 
 
-def _remap(path: Path, deleted: set) -> Path:
+def _remap(path: Path, deleted: set[Path]) -> Path:
     """Renumber list indices in ``path`` (original coordinates) after the deletions."""
     out = list(path)
     for i, comp in enumerate(path):
@@ -196,14 +196,14 @@ def _remap(path: Path, deleted: set) -> Path:
             prefix = path[:i]
             shift = sum(
                 1 for d in deleted
-                if len(d) == i + 1 and isinstance(d[i], int) and d[i] < comp and d[:i] == prefix
+                if len(d) == i + 1 and isinstance(di := d[i], int) and di < comp and d[:i] == prefix
             )
             out[i] = comp - shift
     return tuple(out)
 
 
-def _still_valid(obj: dict, copy: dict) -> bool:
-    otype = obj.get("type")
+def _still_valid(obj: dict[str, Any], copy: dict[str, Any]) -> bool:
+    otype: Any = obj.get("type")
     for key in REQUIRED.get(otype, ()):
         if key in obj and key not in copy:
             return False
@@ -218,12 +218,12 @@ def _still_valid(obj: dict, copy: dict) -> bool:
     return True
 
 
-def redact(obj: dict, paths: Iterable[Path]) -> dict | None:
+def redact(obj: dict[str, Any], paths: Iterable[Path]) -> dict[str, Any] | None:
     """A copy of ``obj`` without the content at ``paths``, or None when it cannot stay valid.
 
     ``obj`` is never modified; the copy shares no containers with it.
     """
-    deleted: set = set()
+    deleted: set[Path] = set()
     for p in paths:
         found, _ = _get(obj, p)
         if found:
@@ -232,7 +232,7 @@ def redact(obj: dict, paths: Iterable[Path]) -> dict | None:
     if deleted:
         # Top-level keys: structural ones cannot go; required free text is replaced.
         for p in [p for p in deleted if len(p) == 1]:
-            key = p[0]
+            key = cast(str, p[0])  # a path starts with a property name (parse_selector)
             if key in STRUCTURAL:
                 return None
             if _replaceable(obj, key):
@@ -246,7 +246,7 @@ def redact(obj: dict, paths: Iterable[Path]) -> dict | None:
                 return None
         # keep only minimal paths
         deleted = {p for p in deleted if not any(p[:i] in deleted for i in range(1, len(p)))}
-    copy = _copy_without(obj, (), deleted)
+    copy: dict[str, Any] = _copy_without(obj, (), deleted)
     for key in replace:
         copy[key] = REDACTED
     if not _still_valid(obj, copy):

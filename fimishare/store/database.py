@@ -1,10 +1,19 @@
 """Engines for the store of record: SQLite (WAL) by default, PostgreSQL at scale."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Table, create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    import psycopg
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -30,7 +39,7 @@ def make_engine(database_url: str) -> Engine:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record):
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's begin event below issue BEGIN, rather than pysqlite guessing.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -45,14 +54,14 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection: Connection):
+    def on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get("fimishare_write"):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
 
 
-def insert_rows(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> int:
+def insert_rows(connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> int:
     """executemany straight to the driver, with bound parameters (SQLAlchemy's per-row
     processing cost more than the database's own insert); rows whose key is already
     there are skipped. Returns how many were inserted."""
@@ -63,7 +72,7 @@ def insert_rows(connection: Connection, table, columns: tuple[str, ...], rows: l
     return connection.exec_driver_sql(statement, rows).rowcount
 
 
-def copy_rows(connection: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def copy_rows(connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
     """Rows known to be new, in bulk: PostgreSQL's COPY (several times faster than an
     INSERT per row), an executemany on SQLite."""
     if not rows:
@@ -71,7 +80,9 @@ def copy_rows(connection: Connection, table, columns: tuple[str, ...], rows: lis
     if is_sqlite(connection):
         insert_rows(connection, table, columns, rows)
         return
-    with connection.connection.dbapi_connection.cursor() as cursor:
+    # PostgreSQL here: the driver's own connection (psycopg), whose COPY the DB-API does not know.
+    raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+    with raw.cursor() as cursor:
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -102,7 +113,7 @@ def is_sqlite(engine_or_connection: Engine | Connection) -> bool:
     return engine_or_connection.dialect.name == "sqlite"
 
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine) -> Config:
     # Alembic is imported here, not at the top: only init and tests need it, every command starts faster.
     from alembic.config import Config
 

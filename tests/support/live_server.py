@@ -1,6 +1,5 @@
-"""`fimishare serve` (gunicorn) on loopback for the HTTP tests, over a fresh database of each kind.
+"""`fimishare serve` (gunicorn) on loopback for the HTTP tests (databases: support.services.new_database).
 
-    url, drop = database("postgresql", tmp_path)     # a new database (or SQLite file) and its cleanup
     cli = node_cli(env)                              # runs `fimishare ...` in this process against the node
     with serving(env, tmp_path) as base:             # "http://127.0.0.1:PORT", once /api/v1/health answers
         ...
@@ -18,39 +17,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import service_url
 
 from fimishare.cli import main
 
-DATABASE_KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 TAXII = "application/taxii+json;version=2.1"
-
-
-def database(kind: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
-    """A fresh database URL and a function that drops it (the pattern of conftest's database_url)."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}", lambda: None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(service_url("FIMISHARE_TEST_POSTGRES_URL", "PostgreSQL"))
-    name = f"fimishare_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def free_port() -> int:
