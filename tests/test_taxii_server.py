@@ -34,7 +34,7 @@ from fimishare.config import Settings
 from fimishare.node import Node
 from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED
 from fimishare.sharing.markings import fimishare_marking_definition
-from fimishare.sharing.policy import Holding
+from fimishare.sharing import Holding
 from fimishare.sharing.principals import Principal
 from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH
 from fimishare.store.schema import collection_entries, object_versions, taxii_statuses, timelines
@@ -338,29 +338,56 @@ def test_grants_change_what_a_partner_sees(taxii):
 # --------------------------------------------------------------------------- 2. adding and reading, every filter
 
 
-def test_add_objects_and_read_them_back_with_every_filter(taxii):
+@dataclass
+class Posted:
+    """A new collection after two posts: four objects, then a second version of the malware."""
+
+    collection: str
+    client: Collection
+    malware_v1: dict
+    malware_v2: dict
+    ind: dict
+    camp: dict
+    rel: dict
+    first: object  # taxii2-client's status of the first post
+    second: dict  # the second post's status resource
+
+    @property
+    def everything(self) -> dict[str, dict]:
+        return {o["id"]: o for o in self.client.get_objects()["objects"]}
+
+
+@pytest.fixture(scope="module")
+def posted(taxii):
     collection = taxii.new_collection()
     client = taxii.client_collection(collection)
-    assert (client.can_read, client.can_write) == (True, True)
-
     malware_v1 = sdo("malware", modified=T0)
     ind = domain_indicator()
     camp = campaign()
     rel = relationship(ind, "indicates", malware_v1)
     first = client.add_objects({"objects": [malware_v1, ind, camp, rel]})
+    malware_v2 = dict(malware_v1, modified=T1, description="second version")
+    second = taxii.post(collection, [malware_v2])
+    yield Posted(collection, client, malware_v1, malware_v2, ind, camp, rel, first, second)
+    client.close()
+
+
+def test_a_post_says_what_it_stored_and_reading_gives_the_last_version_of_each(taxii, posted):
+    client, first = posted.client, posted.first
+    assert (client.can_read, client.can_write) == (True, True)
+    malware_v1, ind, camp, rel = posted.malware_v1, posted.ind, posted.camp, posted.rel
     assert (first.status, first.total_count, first.success_count, first.failure_count) == ("complete", 4, 4, 0)
     assert sorted((s["id"], s["version"]) for s in first.successes) == sorted(
         (o["id"], version_of(o)) for o in (malware_v1, ind, camp, rel))
-
-    malware_v2 = dict(malware_v1, modified=T1, description="second version")
-    second = taxii.post(collection, [malware_v2])
-    assert second["success_count"] == 1
-
-    everything = {o["id"]: o for o in client.get_objects()["objects"]}
+    assert posted.second["success_count"] == 1
+    everything = posted.everything
     assert set(everything) == {malware_v1["id"], ind["id"], camp["id"], rel["id"]}
-    assert everything[malware_v1["id"]] == malware_v2  # the last version, as posted
+    assert everything[malware_v1["id"]] == posted.malware_v2  # the last version, as posted
     assert everything[ind["id"]] == ind
 
+
+def test_added_after(taxii, posted):
+    client, collection, malware_v1 = posted.client, posted.collection, posted.malware_v1
     # added_after: what was added after the first post's last object.
     _, headers = taxii.get(taxii.path(collection) + "objects/", limit=4, **{"match[version]": "first"})
     first_post_last = headers["X-TAXII-Date-Added-Last"]
@@ -369,6 +396,9 @@ def test_add_objects_and_read_them_back_with_every_filter(taxii):
     assert envelope["more"] is False
     assert client.get_objects(added_after=to_timestamp(from_timestamp(taxii.now()) + 1)) == {}
 
+
+def test_match_id_and_match_type(posted):
+    client, ind, camp, rel, malware_v1 = posted.client, posted.ind, posted.camp, posted.rel, posted.malware_v1
     # match[id], one and several; match[type], one and several.
     assert ids(client.get_objects(id=ind["id"])["objects"]) == [ind["id"]]
     assert sorted(ids(client.get_objects(id=[ind["id"], camp["id"]])["objects"])) == sorted([ind["id"], camp["id"]])
@@ -378,6 +408,9 @@ def test_add_objects_and_read_them_back_with_every_filter(taxii):
     assert sorted(ids(client.get_objects(type=["relationship", "malware"])["objects"])) == sorted([rel["id"], malware_v1["id"]])
     assert client.get_objects(type="threat-actor") == {}
 
+
+def test_match_version(posted):
+    client, malware_v1 = posted.client, posted.malware_v1
     # match[version]: first, last, all, an explicit version, and combinations.
     def malware_versions(version):
         objects = client.get_objects(id=malware_v1["id"], version=version).get("objects", [])
@@ -393,10 +426,17 @@ def test_add_objects_and_read_them_back_with_every_filter(taxii):
     assert len(client.get_objects(version="all")["objects"]) == 5
     assert len(client.get_objects(version="first")["objects"]) == 4
 
+
+def test_match_spec_version(posted):
+    client = posted.client
     # match[spec_version]
     assert len(client.get_objects(spec_version="2.1")["objects"]) == 4
     assert client.get_objects(spec_version="2.0") == {}
 
+
+def test_one_object_and_its_versions(taxii, posted):
+    client, collection, malware_v1, malware_v2, ind = (posted.client, posted.collection, posted.malware_v1, posted.malware_v2,
+                                                        posted.ind)
     # Get one object, and its versions.
     assert client.get_object(malware_v1["id"]) == {"objects": [malware_v2], "more": False}
     assert client.get_object(malware_v1["id"], version="all")["objects"] == [malware_v1, malware_v2]
@@ -407,6 +447,9 @@ def test_add_objects_and_read_them_back_with_every_filter(taxii):
     assert [(body["versions"], body["more"]) for body, _ in versions_pages] == [([T0], True), ([T1], False)]
     assert versions_pages[0][1]["X-TAXII-Date-Added-Last"] < versions_pages[1][1]["X-TAXII-Date-Added-First"]
 
+
+def test_the_manifest(taxii, posted):
+    collection, malware_v1, ind, camp, rel = posted.collection, posted.malware_v1, posted.ind, posted.camp, posted.rel
     # The manifest: one record per version, the media type, and the date_added headers.
     manifest, headers = taxii.get(taxii.path(collection) + "manifest/", **{"match[version]": "all"})
     records = manifest["objects"]
@@ -420,6 +463,10 @@ def test_add_objects_and_read_them_back_with_every_filter(taxii):
     assert taxii.get(taxii.path(collection) + "manifest/", **{"match[type]": "malware"})[0]["objects"] == [
         next(r for r in records if r["version"] == T1)]
 
+
+def test_limit_and_next(taxii, posted):
+    client, collection = posted.client, posted.collection
+    records = taxii.get(taxii.path(collection) + "manifest/", **{"match[version]": "all"})[0]["objects"]
     # limit and next: pages of two, in date_added order, each with its own headers.
     seen = []
     pages = taxii.pages(collection, "manifest", limit=2, **{"match[version]": "all"})
@@ -436,8 +483,11 @@ def test_add_objects_and_read_them_back_with_every_filter(taxii):
     assert [h["X-TAXII-Date-Added-Last"] for _, h in object_pages] == [h["X-TAXII-Date-Added-Last"] for _, h in pages]
     # ... and taxii2-client's pager reaches the same objects.
     paged = [o for envelope in as_pages(client.get_objects, per_request=3) for o in envelope.get("objects", [])]
-    assert sorted(ids(paged)) == sorted(everything)
+    assert sorted(ids(paged)) == sorted(posted.everything)
 
+
+def test_the_status_resource(taxii, posted):
+    first, second = posted.first, posted.second
     # The status resource says what the POST said, to the organisation that posted only.
     status_path = f"fimi/status/{first.id}/"
     body, _ = taxii.get(status_path, "jp-sync")
@@ -449,7 +499,6 @@ def test_add_objects_and_read_them_back_with_every_filter(taxii):
     assert_taxii_error(taxii.request("GET", status_path, "eeas-sync"), 404)
     assert_taxii_error(taxii.request("GET", f"cyber/status/{first.id}/", "jp-sync"), 404)  # another API root
     assert_taxii_error(taxii.request("GET", f"fimi/status/{uuid.uuid4()}/", "jp-sync"), 404)
-    client.close()
 
 
 def test_one_broken_object_among_good_ones_fails_alone_with_its_reason(taxii):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
+from typing import Any
 
 from fimishare.ingest.patterns import read_pattern
 
@@ -206,7 +207,7 @@ def _unescape(text: str) -> str:
     return _UNESCAPE.sub(_escaped, text) if "\\" in text else text
 
 
-def _escaped(match: re.Match) -> str:
+def _escaped(match: re.Match[str]) -> str:
     return match.group(1)
 
 
@@ -226,6 +227,7 @@ def _pattern_pairs(pattern: str) -> tuple[tuple[str, str], ...]:
             if op not in ("=", "IN") or not path or not isinstance(raw, str):
                 continue
             first = path[0]
+            kind: str | None
             if obj_type == "file" and first == "hashes":
                 kind = "hash"
             else:
@@ -239,7 +241,7 @@ def _pattern_pairs(pattern: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _add(out: list[tuple[str, str]], seen: set, kind: str, value) -> None:
+def _add(out: list[tuple[str, str]], seen: set[tuple[str, str]], kind: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         return
     try:
@@ -251,14 +253,14 @@ def _add(out: list[tuple[str, str]], seen: set, kind: str, value) -> None:
         out.append(pair)
 
 
-def extract(obj: dict) -> list[tuple[str, str]]:
+def extract(obj: dict[str, Any]) -> list[tuple[str, str]]:
     """(kind, normalised value) pairs, deduplicated, in order of appearance, from one STIX object."""
     out: list[tuple[str, str]] = []
     try:
         if not isinstance(obj, dict):
             return out
         typ = obj.get("type")
-        seen: set = set()
+        seen: set[tuple[str, str]] = set()
         if typ in _SIMPLE_SCO:
             _add(out, seen, _SIMPLE_SCO[typ], obj.get("value") if "value" in obj else obj.get("name"))
         elif typ == "file":

@@ -1,6 +1,8 @@
 """From bytes to a list of candidate STIX objects: a bundle, a bare list, or one object."""
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 
@@ -15,7 +17,7 @@ def check_size(size: int, *, source: str, max_bytes: int) -> None:
         )
 
 
-def parse_stix(data: bytes, *, source: str, max_bytes: int, max_objects: int) -> list:
+def parse_stix(data: bytes, *, source: str, max_bytes: int, max_objects: int) -> list[Any]:
     check_size(len(data), source=source, max_bytes=max_bytes)
     try:
         document = orjson.loads(data)

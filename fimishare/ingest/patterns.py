@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, cast
 
 from stix2patterns.v20 import object_validator as object_validator_20
 from stix2patterns.v21 import object_validator as object_validator_21
@@ -33,7 +34,7 @@ _PATH_STEP = re.compile(rf"\.?(?:({_STEP})|'([A-Za-z0-9_-]+)')")
 @dataclass(frozen=True)
 class PatternReading:
     errors: tuple[str, ...]  # stix2-patterns' messages; empty when the pattern is valid
-    comparisons: dict  # object type -> [(path steps, operator, literal as written)], as stix2-patterns inspects it
+    comparisons: dict[str, list[Any]]  # object type -> [(path steps, operator, literal as written)], as stix2-patterns inspects it
 
     @property
     def valid(self) -> bool:
@@ -63,7 +64,7 @@ def _read_with_parser(pattern: str, version: str) -> PatternReading:
 
 def _read_simple(pattern: str, version: str = "2.1") -> PatternReading | None:
     """The reading of a pattern of the simple form, or None when it is not of that form."""
-    comparisons: dict[str, list] = {}
+    comparisons: dict[str, list[Any]] = {}
     position, end = 0, len(pattern)
     while True:
         if not pattern.startswith("[", position):
@@ -83,7 +84,7 @@ def _read_simple(pattern: str, version: str = "2.1") -> PatternReading | None:
             if join is None:
                 break
             position = join.end()
-        position = _SPACES.match(pattern, position).end()
+        position = cast("re.Match[str]", _SPACES.match(pattern, position)).end()  # " *" matches anywhere
         if not pattern.startswith("]", position):
             return None
         position += 1

@@ -14,16 +14,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
+from sqlalchemy.engine import Engine
 
-from fimishare.stix import Outcome, Severity, tlp_of
 from fimishare.ingest import observables
-from fimishare.stix_profiles import profiles
 from fimishare.ingest.parsing import InputError, check_size, parse_stix
-from fimishare.stix import Problem, json_path
 from fimishare.ingest.validation import SpecValidator, default_validator
+from fimishare.stix import Outcome, Problem, Severity, json_path, tlp_of
+from fimishare.stix_profiles import profiles
 from fimishare.store.database import make_engine
 from fimishare.store.objects import ObjectStore, Provenance, Version
 from fimishare.store.timeline import from_timestamp
@@ -134,7 +134,7 @@ class IngestPipeline:
 
     def ingest_objects(
         self,
-        items: list,
+        items: list[Any],
         provenance: Provenance,
         *,
         source: str = "<input>",
@@ -198,7 +198,7 @@ class IngestPipeline:
                     )
                 )
 
-    def _analyse_batches(self, items: list, resolver: "_Resolver") -> Iterator[tuple[int, list]]:
+    def _analyse_batches(self, items: list[Any], resolver: _Resolver) -> Iterator[tuple[int, list[tuple[ObjectOutcome, Version | None]]]]:
         """(first position, analyses) per batch, in input order.
 
         Large inputs are analysed by a pool of forked processes while this one writes the
@@ -240,10 +240,11 @@ PARALLEL_FROM = 1500
 
 # What forked analysis workers inherit from the importing process: the parsed input, its
 # resolver and the compiled validator (set only while a pool runs).
-_forked: tuple | None = None
+_forked: tuple[list[Any], _Resolver, SpecValidator, Engine] | None = None
 
 
 def _start_worker(database_url: str) -> None:
+    assert _forked is not None  # set before the pool forked
     items, resolver, validator, parent_engine = _forked
     # The writing process is the one that must never wait: analysis fills the gaps it leaves.
     os.nice(19)
@@ -252,11 +253,12 @@ def _start_worker(database_url: str) -> None:
     resolver.store = ObjectStore(make_engine(database_url))
 
 
-def _analyse_range(bounds: tuple[int, int]) -> list[tuple]:
+def _analyse_range(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
     """Analyses in a compact form for the trip back: plain tuples pickle several times
     faster than dataclasses, and the importing process has the objects already."""
+    assert _forked is not None  # set before the pool forked
     items, resolver, validator, _ = _forked
-    wire = []
+    wire: list[tuple[Any, ...]] = []
     for position in range(*bounds):
         outcome, version = analyse(items[position], position, validator, resolver.get)
         derived = None
@@ -267,7 +269,7 @@ def _analyse_range(bounds: tuple[int, int]) -> list[tuple]:
     return wire
 
 
-def _from_wire(item: dict, entry: tuple) -> tuple[ObjectOutcome, Version | None]:
+def _from_wire(item: dict[str, Any], entry: tuple[Any, ...]) -> tuple[ObjectOutcome, Version | None]:
     object_id, status, problems, stamp, derived = entry
     outcome = ObjectOutcome(object_id, status, problems, version=stamp)
     if derived is None:
@@ -276,7 +278,8 @@ def _from_wire(item: dict, entry: tuple) -> tuple[ObjectOutcome, Version | None]
     return outcome, Version(item, modified_us, orjson.dumps(item).decode(), content_hash, marking_refs, tlp, found, references, covering)
 
 
-def analyse(item, position: int, validator: SpecValidator, lookup: Callable[[str], dict | None]) -> tuple[ObjectOutcome, Version | None]:
+def analyse(item: object, position: int, validator: SpecValidator,
+            lookup: Callable[[str], dict[str, Any] | None]) -> tuple[ObjectOutcome, Version | None]:
     """Check one candidate object and derive what the store keeps of it; nothing is written."""
     if not isinstance(item, dict):
         return _rejected(None, f"$[{position}]", f"expected a STIX object (a JSON object), got {type(item).__name__}"), None
@@ -317,7 +320,7 @@ def analyse(item, position: int, validator: SpecValidator, lookup: Callable[[str
     )
 
 
-def _first_occurrence(outcome: ObjectOutcome, version: Version, position: int, seen: dict) -> bool:
+def _first_occurrence(outcome: ObjectOutcome, version: Version, position: int, seen: dict[tuple[str, int], tuple[str, int]]) -> bool:
     """Whether this is the first time the input holds this version; repeats are unchanged or, when they differ, rejected."""
     first = seen.setdefault(version.key, (version.content_hash, position))
     if first[1] == position:
@@ -334,12 +337,12 @@ def _first_occurrence(outcome: ObjectOutcome, version: Version, position: int, s
 class _Resolver:
     """Finds referenced objects in the input first, then in the store."""
 
-    def __init__(self, in_input: dict[str, dict], store: ObjectStore):
+    def __init__(self, in_input: dict[str, dict[str, Any]], store: ObjectStore):
         self.in_input = in_input
         self.store = store
-        self.from_store: dict[str, dict | None] = {}
+        self.from_store: dict[str, dict[str, Any] | None] = {}
 
-    def get(self, object_id: str) -> dict | None:
+    def get(self, object_id: str) -> dict[str, Any] | None:
         found = self.in_input.get(object_id)
         if found is not None:
             return found
@@ -367,7 +370,7 @@ def _rejected(object_id: str | None, path: str, message: str) -> ObjectOutcome:
     return ObjectOutcome(object_id, Outcome.REJECTED, [Problem(object_id, path, message)])
 
 
-def _marking_refs(obj: dict) -> tuple[str, ...]:
+def _marking_refs(obj: dict[str, Any]) -> tuple[str, ...]:
     refs = list(obj.get("object_marking_refs") or ())
     for granular in obj.get("granular_markings") or ():
         ref = granular.get("marking_ref")
@@ -376,7 +379,7 @@ def _marking_refs(obj: dict) -> tuple[str, ...]:
     return tuple(refs)
 
 
-def _references(obj: dict) -> Iterable[tuple[str, str]]:
+def _references(obj: dict[str, Any]) -> Iterable[tuple[str, str]]:
     for name, value in obj.items():
         if name[-4:] == "_ref":
             if isinstance(value, str):
@@ -391,7 +394,7 @@ def _references(obj: dict) -> Iterable[tuple[str, str]]:
             yield f"$.granular_markings[{index}].marking_ref", ref
 
 
-def _markup_warnings(obj: dict) -> list[Problem]:
+def _markup_warnings(obj: dict[str, Any]) -> list[Problem]:
     problems = []
     for name, value in obj.items():
         # The substring tests let the regular expression skip the ordinary long description.

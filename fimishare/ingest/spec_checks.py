@@ -66,14 +66,13 @@ import importlib.util
 import operator
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from .patterns import read_pattern
-from fimishare.stix import Severity
+from fimishare.stix import Problem, Severity, json_path
 
-from fimishare.stix import Problem, json_path
+from .patterns import read_pattern
 
 TIMESTAMP_RE = re.compile(
     r"^([0-9]{4})-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)(\.[0-9]+)?Z$"
@@ -95,8 +94,8 @@ def enums(version: str = "2.1") -> Any:
     base = list(spec.submodule_search_locations)[0]
     package = "v" + version.replace(".", "")
     mspec = importlib.util.spec_from_file_location(f"_fimishare_oasis_{package}_enums", f"{base}/{package}/enums.py")
+    assert mspec is not None and mspec.loader is not None
     module = importlib.util.module_from_spec(mspec)
-    assert mspec.loader is not None
     mspec.loader.exec_module(module)
     return module
 
@@ -134,7 +133,7 @@ def _char_sets(version: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _timestamp_is_real(value: str, match: re.Match) -> bool:
+def _timestamp_is_real(value: str, match: re.Match[str]) -> bool:
     """Whether a string of the timestamp shape denotes a real instant (as
     dateutil's parser decides)."""
     if match.group(3) <= "28" and match.group(6) != "60" and match.group(1) != "0000":
@@ -165,7 +164,7 @@ def _strptime_like(value: str) -> datetime | str:
     return value
 
 
-_OPS = {"ge": operator.ge, "gt": operator.gt}
+_OPS: dict[str, Callable[[Any, Any], bool]] = {"ge": operator.ge, "gt": operator.gt}
 _OP_WORDS = {"ge": "later than or equal to", "gt": "later than"}
 
 
@@ -204,6 +203,10 @@ class _Ctx:
         self.problems.append(Problem(self.oid, path, message, Severity.ERROR))
 
 
+# One MUST check: (checks, object, JSON path of the object, where it reports).
+_Rule = Callable[["MustChecks", dict[str, Any], list[str | int], _Ctx], None]
+
+
 class MustChecks:
     """The MUST checks of one STIX version, "2.1" or "2.0"."""
 
@@ -223,11 +226,12 @@ class MustChecks:
         if version == "2.1":
             self.lang_codes = frozenset(e.LANG_CODES)
             self.software_languages = self.lang_codes | frozenset(e.SOFTWARE_LANG_CODES)
-            self.compares = {k: [("modified", "ge", "created"), *v] for k, v in e.TIMESTAMP_COMPARE.items()}
+            self.compares: dict[str, list[tuple[str, str, str]]] = {k: [("modified", "ge", "created"), *v]
+                                                                   for k, v in e.TIMESTAMP_COMPARE.items()}
             self.obs_compares = e.TIMESTAMP_COMPARE_OBSERVABLE
             # a list, not a set: the reference's membership test must not raise on an unhashable type
             self.top_level_observable_types = list(e.OBSERVABLE_TYPES)
-            self.rules = self._RULES
+            self.rules: tuple[_Rule, ...] = self._RULES
         else:
             self.software_languages = frozenset(e.SOFTWARE_LANG_CODES)
             # 2.0 orders the two timestamps of a type that has exactly two
@@ -236,10 +240,10 @@ class MustChecks:
             self.obs_compares = {}
             self.top_level_observable_types = []  # 2.0 observables live only inside observed-data
             self.rules = tuple(rule for rule in self._RULES if rule not in self._ONLY_2_1)
-        self._by_type: dict[str, tuple] = {}
+        self._by_type: dict[str, tuple[_Rule, ...]] = {}
 
     # -------------------------------------------------------------- driver
-    def run(self, obj: dict, base: list[str | int], problems: list[Problem]) -> None:
+    def run(self, obj: dict[str, Any], base: list[str | int], problems: list[Problem]) -> None:
         oid = obj.get("id")
         ctx = _Ctx(problems, oid if isinstance(oid, str) else None)
         for check in self._applicable(obj):
@@ -255,7 +259,7 @@ class MustChecks:
                         self.run(child, base + [key, i], problems)
 
     # ---------------------------------------------------------------- rules
-    def _timestamps(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _timestamps(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         otype = obj["type"]
         props = self.timestamp_props.get(otype, ("created", "modified"))
         for prop in props:
@@ -269,14 +273,14 @@ class MustChecks:
             # not observed-data's observables: the reference's test for them names a type 'observable-data'
             self._sco_timestamps(obj, base, ctx)
 
-    def _check_ts(self, value: Any, path: list, ctx: _Ctx) -> None:
+    def _check_ts(self, value: Any, path: list[str | int], ctx: _Ctx) -> None:
         if not isinstance(value, str):
             raise TypeError(f"{json_path(*path)} must be a string")
         m = TIMESTAMP_RE.match(value)
         if m and not _timestamp_is_real(value, m):
             ctx.error(json_path(*path), f"{value!r} is not a valid timestamp")
 
-    def _sco_timestamps(self, sco: dict, base: list, ctx: _Ctx) -> None:
+    def _sco_timestamps(self, sco: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         otype = sco["type"]
         for prop in self.timestamp_obs_props.get(otype, ()):
             if prop in sco:
@@ -293,9 +297,9 @@ class MustChecks:
                 elif prop in container:
                     self._check_ts(container[prop], base + [embed, prop], ctx)
 
-    def _timestamp_order(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _timestamp_order(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         otype = obj.get("type", "")
-        compares = self.compares.get(otype) if isinstance(otype, str) else None
+        compares: Sequence[tuple[str, str, str]] | None = self.compares.get(otype) if isinstance(otype, str) else None
         if compares is None:
             compares = (("modified", "ge", "created"),)
         for first, op, second in compares:
@@ -303,7 +307,7 @@ class MustChecks:
                 ctx.error(json_path(*base, first),
                           f"'{first}' ({obj[first]}) must be {_OP_WORDS[op]} '{second}' ({obj[second]})")
 
-    def _sco_views(self, obj: dict, base: list) -> list[tuple[Any, list]]:
+    def _sco_views(self, obj: dict[str, Any], base: list[str | int]) -> list[tuple[Any, list[str | int]]]:
         otype = obj["type"]
         if otype == "observed-data" and "objects" in obj and type(obj["objects"]) is dict:
             return [(val, base + ["objects", key]) for key, val in obj["objects"].items()]
@@ -313,7 +317,7 @@ class MustChecks:
             return [(obj, base)]
         return []
 
-    def _observable_checks(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _observable_checks(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         views = self._sco_views(obj, base)
         if not views:
             return
@@ -353,7 +357,7 @@ class MustChecks:
                 if "id" not in sco:
                     raise KeyError(f"observable {json_path(*path)} has no 'id'")
 
-    def _observable_refs(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _observable_refs(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         if obj["type"] != "observed-data" or "objects" not in obj or type(obj["objects"]) is not dict:
             return
         objects = obj["objects"]
@@ -385,7 +389,7 @@ class MustChecks:
                                               base + ["objects", key, prop, i, embedded], ctx)
 
     @staticmethod
-    def _refs_ok(refs: Any, allowed: list, objects: dict, path: list, ctx: _Ctx) -> None:
+    def _refs_ok(refs: Any, allowed: list[str], objects: dict[str, Any], path: list[str | int], ctx: _Ctx) -> None:
         if not isinstance(refs, list):
             refs = [refs]
         for ref in refs:
@@ -398,7 +402,7 @@ class MustChecks:
             if target["type"] not in allowed:
                 ctx.error(json_path(*path), f"must refer to an object of type {' or '.join(map(repr, allowed))}")
 
-    def _markings(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _markings(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         if obj["type"] == "marking-definition":
             oid = obj["id"]
             if "object_marking_refs" in obj:
@@ -420,7 +424,7 @@ class MustChecks:
                 self._selector(obj, selector, base + ["granular_markings", i, "selectors", j], ctx)
 
     @staticmethod
-    def _selector(obj: dict, selector: str, path: list, ctx: _Ctx) -> None:
+    def _selector(obj: dict[str, Any], selector: str, path: list[str | int], ctx: _Ctx) -> None:
         node: Any = obj
         prev = None
         for seg in selector.split("."):
@@ -442,7 +446,7 @@ class MustChecks:
                     ctx.error(json_path(*path), f"{selector!r} is not a valid selector: {seg!r} is not a property")
             prev = seg
 
-    def _language(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _language(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         if "lang" in obj and obj["lang"] not in self.lang_codes:
             ctx.error(json_path(*base, "lang"), f"{obj['lang']!r} is not a valid RFC 5646 language code")
         if obj["type"] == "language-content" and "contents" in obj:
@@ -454,7 +458,7 @@ class MustChecks:
                         ctx.error(json_path(*base, "contents", key, subkey),
                                   f"{subkey!r} is not a valid property name")
 
-    def _pattern(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _pattern(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         if obj["type"] != "indicator" or not isinstance(obj.get("pattern"), str):
             return
         if self.version == "2.0":
@@ -496,12 +500,12 @@ class MustChecks:
                     out.append(f"custom property {prop!r} of {objtype!r} must be named 'x_<source>_<name>'")
         return out
 
-    def _cpe(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _cpe(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         if "cpe" in obj:
             self._check_cpe(obj["cpe"], base, ctx)
 
     @staticmethod
-    def _check_cpe(value: Any, base: list, ctx: _Ctx) -> None:
+    def _check_cpe(value: Any, base: list[str | int], ctx: _Ctx) -> None:
         from cpe import CPE
 
         try:
@@ -517,7 +521,7 @@ class MustChecks:
         "x509-certificate": ("hashes", "serial_number"),
     }
 
-    def _uuid_versions(self, obj: dict, base: list, ctx: _Ctx) -> None:
+    def _uuid_versions(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         otype = obj["type"]
         if otype == "process":
             if uuid.UUID(obj["id"].split("--")[-1]).version != 4:
@@ -532,7 +536,7 @@ class MustChecks:
         if all(k not in obj for k in contributing) and version != 4:
             ctx.error(json_path(*base, "id"), "without ID contributing properties the id must be a UUIDv4")
 
-    def _applicable(self, obj: dict) -> tuple:
+    def _applicable(self, obj: dict[str, Any]) -> tuple[_Rule, ...]:
         """The checks that can find anything in this object: each skipped one would return
         at its first test (so skipping it changes no verdict), and this runs on every object."""
         otype = obj["type"]
@@ -540,16 +544,16 @@ class MustChecks:
             return self.rules
         checks = self._by_type.get(otype)
         if checks is None:
-            checks = [MustChecks._timestamps, MustChecks._timestamp_order]
+            found: list[_Rule] = [MustChecks._timestamps, MustChecks._timestamp_order]
             if otype == "observed-data":
-                checks.append(MustChecks._observable_refs)
+                found.append(MustChecks._observable_refs)
             if otype == "observed-data" or otype in self.top_level_observable_types:
-                checks.append(MustChecks._observable_checks)
+                found.append(MustChecks._observable_checks)
             if otype == "indicator":
-                checks.append(MustChecks._pattern)
+                found.append(MustChecks._pattern)
             if self.version == "2.1" and (otype == "process" or otype in self._UUID4_WITHOUT):
-                checks.append(MustChecks._uuid_versions)
-            checks = self._by_type[otype] = tuple(checks)
+                found.append(MustChecks._uuid_versions)
+            checks = self._by_type[otype] = tuple(found)
         if otype == "marking-definition" or "granular_markings" in obj:
             checks += (MustChecks._markings,)
         if self.version == "2.1":

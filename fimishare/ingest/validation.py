@@ -67,14 +67,13 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import jsonschema_rs
 
-from fimishare.stix import spec_version_of
-from fimishare.stix import Problem, json_path
+from fimishare.stix import Problem, Severity, json_path, spec_version_of
+
 from . import spec_checks
-from fimishare.stix import Severity
 
 __all__ = ["SpecValidator", "default_validator", "schema_root"]
 
@@ -126,7 +125,7 @@ def _ipv6(value: str) -> bool:
 def _make_formats() -> dict[str, Callable[[str], bool]]:
     formats: dict[str, Callable[[str], bool]] = {"email": _format_email, "ipv4": _ipv4, "ipv6": _ipv6}
     try:  # jsonschema checks "uri" with rfc3987 if present, else rfc3986-validator
-        import rfc3987  # type: ignore
+        import rfc3987
 
         def _uri(value: str) -> bool:
             try:
@@ -184,7 +183,7 @@ class _SchemaSet:
         # Relative $refs resolve against each schema's http $id, to these local
         # copies: the registry holds every file, so nothing is ever fetched.
         self._registry = jsonschema_rs.Registry(resources)
-        self._compiled: dict[str, Any] = {}
+        self._compiled: dict[str, jsonschema_rs.Validator] = {}
 
     def _uri(self, path: Path) -> str:
         return _SCHEMA_URL_PREFIXES[0 if self.version == "2.1" else 2] + path.relative_to(self.root).as_posix()
@@ -196,11 +195,11 @@ class _SchemaSet:
         return isinstance(name, str) and name in self._files
 
     @staticmethod
-    def _load(path: Path) -> dict:
+    def _load(path: Path) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
-            return _python_regex_semantics(json.load(fh))
+            return cast(dict[str, Any], _python_regex_semantics(json.load(fh)))
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str) -> jsonschema_rs.Validator:
         validator = self._compiled.get(name)
         if validator is None:
             schema = self._load(self._files[name])
@@ -224,7 +223,7 @@ def _python_regex_semantics(node: Any) -> Any:
         return [_python_regex_semantics(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "pattern" and isinstance(value, str):
             out[key] = _python_dollar(value)
@@ -290,7 +289,7 @@ class SpecValidator:
             for name in sset.names():
                 sset.get(name)
 
-    def validate(self, obj: dict) -> list[Problem]:
+    def validate(self, obj: dict[str, Any]) -> list[Problem]:
         """Problems of one STIX object (a bundle's members are included);
         any error means the OASIS validator would call it invalid."""
         if not isinstance(obj, dict) or "id" not in obj or "type" not in obj:
@@ -307,11 +306,11 @@ class SpecValidator:
         self._checks[version].run(obj, [], problems)
         return problems
 
-    def is_valid(self, obj: dict) -> bool:
+    def is_valid(self, obj: dict[str, Any]) -> bool:
         return not any(p.severity == Severity.ERROR for p in self.validate(obj))
 
     # ------------------------------------------------------------- internals
-    def _bundle_members(self, bundle: dict, oid: str | None, problems: list[Problem]) -> None:
+    def _bundle_members(self, bundle: dict[str, Any], oid: str | None, problems: list[Problem]) -> None:
         members = bundle["objects"]
         bundle_version = bundle.get("spec_version", "2.1")
         if not isinstance(members, list):
@@ -337,7 +336,7 @@ class SpecValidator:
                                         "spec_version mismatch; treated as 2.1 content", Severity.WARNING))
             self._schema_validate(member, version, ["objects", i], mid, problems)
 
-    def _pick_schema(self, obj: dict, otype: Any, version: str, default: str) -> Callable[[Any], Any] | None:
+    def _pick_schema(self, obj: dict[str, Any], otype: Any, version: str, default: str) -> jsonschema_rs.Validator | None:
         sset = self._schema_set(version)
         if sset.has(otype):
             return sset.get(otype)
@@ -345,14 +344,14 @@ class SpecValidator:
             return sset.get(default)
         return None
 
-    def _run_schema(self, validator: Any, obj: Any, base: list[str | int],
+    def _run_schema(self, validator: jsonschema_rs.Validator, obj: Any, base: list[str | int],
                     oid: str | None, problems: list[Problem], what: str) -> None:
         if validator.is_valid(obj):
             return
         error = next(iter(validator.iter_errors(obj)))
         problems.append(Problem(oid, _join(base, list(error.instance_path)), f"{what}: {error.message}"))
 
-    def _schema_validate(self, obj: dict, version: str, base: list[str | int], oid: str | None,
+    def _schema_validate(self, obj: dict[str, Any], version: str, base: list[str | int], oid: str | None,
                          problems: list[Problem]) -> None:
         otype = obj["type"]
         default = "core"

@@ -7,13 +7,14 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
 from fimishare.sharing.principals import Principal
-from fimishare.store.passwords import hash_secret, verify_secret
 from fimishare.stix import Role
+from fimishare.store.passwords import hash_secret, verify_secret
 from fimishare.store.schema import accounts, api_keys, organisations
 
 API_KEY_PREFIX = "fsk_"
@@ -52,7 +53,7 @@ class Account:
         return Principal(self.identity_id, self.org_id, self.role, self.clearance, exercise=exercise)
 
 
-def organisation_identity(org: Organisation, created: str) -> dict:
+def organisation_identity(org: Organisation, created: str) -> dict[str, Any]:
     """The STIX identity that stands for an organisation in created_by_ref and releasability markings."""
     return {
         "type": "identity",

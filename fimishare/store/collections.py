@@ -8,14 +8,16 @@ queries here take the access classes the reader may read.
 """
 from __future__ import annotations
 
+import builtins
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Text, and_, cast, delete, exists, insert, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, Table, Text, and_, cast, delete, exists, insert, or_, select, true, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import Readable, is_reference
@@ -25,6 +27,9 @@ from fimishare.stix import SPEC_VERSIONS, Tlp
 from fimishare.store import timeline
 from fimishare.store.database import WRITE, insert_rows, refresh_statistics
 from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions, timelines
+
+if TYPE_CHECKING:
+    from fimishare.store.objects import Version
 
 LAYOUT_TIMELINE = "collections"
 DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
@@ -73,12 +78,13 @@ class CollectionFilter:
             return False
         return True
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, bool | list[str]]:
         return {name: value if isinstance(value, bool) else list(value) for name, value in vars(self).items() if value}
 
     @classmethod
-    def from_json(cls, data: dict) -> "CollectionFilter":
-        return cls(**{name: value if isinstance(value, bool) else tuple(value) for name, value in data.items()})
+    def from_json(cls, data: dict[str, Any]) -> CollectionFilter:
+        values: dict[str, Any] = {name: value if isinstance(value, bool) else tuple(value) for name, value in data.items()}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ def load_filters(connection: Connection) -> dict[str, CollectionFilter]:
     return {row.id: CollectionFilter.from_json(row.filter) for row in rows}
 
 
-def exercise_markings(connection: Connection, also: Iterable[dict] = ()) -> frozenset[str]:
+def exercise_markings(connection: Connection, also: Iterable[dict[str, Any]] = ()) -> frozenset[str]:
     """Ids of the exercise marking-definitions in the store, and among ``also`` (being stored)."""
     stored = connection.execute(select(object_versions.c.json).where(object_versions.c.type == "marking-definition")).scalars()
     definitions = [orjson.loads(text) for text in stored] + [d for d in also if d.get("type") == "marking-definition"]
@@ -182,13 +188,13 @@ def fill(connection: Connection, collection_id: str, wanted: CollectionFilter, *
     refresh_statistics(connection, collection_entries.name)
 
 
-def entry_row(collection_id: str, version, version_added_us: int, date_added_us: int, access_class: int) -> tuple:
+def entry_row(collection_id: str, version: Version, version_added_us: int, date_added_us: int, access_class: int) -> tuple[Any, ...]:
     """A collection_entries row (ENTRY_COLUMNS) for a Version."""
     return (collection_id, version_added_us, date_added_us, version.obj["id"], version.obj["type"], version.spec_version,
             version.modified_us, access_class)
 
 
-def readable_by(access_class_column, readable: Readable):
+def readable_by(access_class_column: ColumnElement[int], readable: Readable) -> ColumnElement[bool]:
     """SQL condition: the row's access class is one the reader may read."""
     condition = access_class_column <= readable.up_to
     if readable.only is not None:
@@ -209,7 +215,7 @@ class VersionSelector:
 class Collections:
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._layout: tuple[int, list[ApiRoot], list[Collection]] | None = None
+        self._layout: tuple[int | None, list[ApiRoot], list[Collection]] | None = None
 
     def _current(self) -> tuple[list[ApiRoot], list[Collection]]:
         """Roots and collections (with their grants), read again only after a change:
@@ -294,7 +300,7 @@ class Collections:
         spec_versions: Sequence[str] = (),
         versions: VersionSelector = VersionSelector(),
         limit: int | None = None,
-    ) -> list[Entry]:
+    ) -> builtins.list[Entry]:
         """The collection's versions that match, in date_added order, from after ``after``.
 
         Versions of access classes the reader may not read are not there at all, also not
@@ -328,7 +334,7 @@ class Collections:
             return [Entry(*row) for row in connection.execute(query)]
 
     @staticmethod
-    def _version_condition(e, readable, spec_versions, versions: VersionSelector):
+    def _version_condition(e: Table, readable: Readable, spec_versions: Sequence[str], versions: VersionSelector) -> ColumnElement[bool]:
         """match[version] over the versions the reader sees, of the STIX versions asked for,
         or else of each object's newest STIX version."""
         other = collection_entries.alias("other")
@@ -336,7 +342,7 @@ class Collections:
                 readable_by(other.c.access_class, readable)]
         if spec_versions:
             same.append(other.c.spec_version.in_(list(spec_versions)))
-            of_newest_spec = true()
+            of_newest_spec: ColumnElement[bool] = true()
         else:
             same.append(other.c.spec_version == e.c.spec_version)
             # Nothing is newer than the newest STIX version: the query looks further only for older ones.
@@ -459,10 +465,10 @@ def _place_history(connection: Connection, collection_id: str, history: Sequence
         object_id, modified_us = missing[0]
         raise CollectionError(f"{len(missing)} versions of the history are not stored, e.g. {object_id} at "
                               f"{timeline.to_timestamp(modified_us)}")
-    rows = [(collection_id, r.date_added_us, wanted[key], r.id, r.type, r.spec_version, r.modified_us, r.access_class)
-            for key, r in held.items()]
+    entries = [(collection_id, r.date_added_us, wanted[key], r.id, r.type, r.spec_version, r.modified_us, r.access_class)
+               for key, r in held.items()]
     # A version the filter already placed keeps its place.
-    insert_rows(connection, collection_entries, ENTRY_COLUMNS, rows)
+    insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries)
     refresh_statistics(connection, collection_entries.name)
     timeline.advance(connection, timeline.STORE_TIMELINE, max(wanted.values()))
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, cast
 
 import orjson
-from sqlalchemy import and_, func, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, func, select, true, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
@@ -24,7 +24,6 @@ from fimishare.store.collections import (
 from fimishare.store.database import WRITE, copy_rows, insert_rows, refresh_statistics
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables, search_outbox
 
-
 _VERSION_COLUMNS = (
     "id", "type", "spec_version", "modified_us", "created", "modified", "revoked", "created_by_ref", "marking_refs",
     "tlp", "source_org", "submitted_by", "entry_path", "date_added_us", "content_hash", "json", "access_class", "profiles",
@@ -32,7 +31,7 @@ _VERSION_COLUMNS = (
 
 
 
-def _version_rows(versions: list[Version], added: list[int], provenance: Provenance, classes: list[int]) -> list[tuple]:
+def _version_rows(versions: list[Version], added: list[int], provenance: Provenance, classes: list[int]) -> list[tuple[Any, ...]]:
     return [
         (
             version.obj["id"],
@@ -73,7 +72,7 @@ class Provenance:
 class Version:
     """One object version, ready to store: everything derived from the object once, in ingest."""
 
-    obj: dict
+    obj: dict[str, Any]
     modified_us: int
     json: str
     content_hash: str
@@ -85,7 +84,7 @@ class Version:
 
     @property
     def id(self) -> str:
-        return self.obj["id"]
+        return cast(str, self.obj["id"])
 
     @property
     def key(self) -> tuple[str, int]:
@@ -98,7 +97,7 @@ class Version:
 
 @dataclass(frozen=True)
 class StoredVersion:
-    obj: dict
+    obj: dict[str, Any]
     source_org: str
     submitted_by: str | None
     entry_path: str
@@ -169,13 +168,15 @@ class ObjectStore:
         self._class_ids.update(new_class_ids)  # only once committed: a rolled-back id would not exist
         return outcomes
 
-    def _entries(self, connection, versions, outcomes, added, holding, posted_to) -> tuple[list[tuple], list[tuple]]:
+    def _entries(self, connection: Connection, versions: list[Version], outcomes: list[Outcome], added: list[int],
+                 holding: list[tuple[int, int]], posted_to: str | None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Collection entries: (those of versions stored now, those of versions the store held)."""
         filters: dict[str, CollectionFilter] = load_filters(connection)
-        exercise = frozenset()
+        exercise: frozenset[str] = frozenset()
         if any(wanted.exercise for wanted in filters.values()):
             exercise = exercise_markings(connection, (v.obj for v, outcome in zip(versions, outcomes) if outcome == Outcome.STORED))
-        new, reposted = [], []
+        new: list[tuple[Any, ...]] = []
+        reposted: list[tuple[Any, ...]] = []
         for version, outcome, date_added_us, (held_added_us, access_class) in zip(versions, outcomes, added, holding):
             if outcome == Outcome.STORED:
                 joined = {collection_id for collection_id, wanted in filters.items()
@@ -190,7 +191,7 @@ class ObjectStore:
         return new, reposted
 
     @staticmethod
-    def _add_newly_marked_exercise_data(connection, versions, outcomes) -> None:
+    def _add_newly_marked_exercise_data(connection: Connection, versions: list[Version], outcomes: list[Outcome]) -> None:
         """Objects may arrive before the exercise marking-definition they carry: when it comes,
         exercise collections take them, with new date_added values so that readers see them."""
         marks = {v.id for v, outcome in zip(versions, outcomes)
@@ -247,7 +248,7 @@ class ObjectStore:
                 )
         return found
 
-    def latest(self, ids: Iterable[str]) -> dict[str, dict]:
+    def latest(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The newest version of each of `ids` that the store holds."""
         return {object_id: version.obj for object_id, version in self.latest_versions(ids).items()}
 
@@ -287,10 +288,12 @@ class ObjectStore:
                 return
             after = page[-1].date_added_us
 
-    def _select(self, connection, *, ids=None, types=None, all_versions=False, after=None, limit=None, by_modified=False, readable=None):
+    def _select(self, connection: Connection, *, ids: list[str] | None = None, types: list[str] | None = None, all_versions: bool = False,
+                after: int | None = None, limit: int | None = None, by_modified: bool = False,
+                readable: Readable | None = None) -> Iterator[StoredVersion]:
         v = object_versions
         query = select(v.c.json, v.c.source_org, v.c.submitted_by, v.c.entry_path, v.c.date_added_us, v.c.access_class)
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if ids is not None:
             conditions.append(v.c.id.in_(ids))
         if types:

@@ -3,6 +3,7 @@ organisations and accounts, and the search outbox."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import inspect
 
@@ -49,7 +50,7 @@ class Store:
     def policy_epoch(self) -> tuple[int | None, int | None]:
         return self.objects.policy_epoch()
 
-    def marking_definitions(self) -> list[dict]:
+    def marking_definitions(self) -> list[dict[str, Any]]:
         return [version.obj for version in self.objects.iter_versions(types=["marking-definition"])]
 
     def access_classes(self, after_id: int) -> Mapping[int, AccessClass]:
