@@ -8,14 +8,14 @@ mobile techniques) fall back to the reference URL / source name.
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal, cast
 from urllib.parse import urlsplit
 
 DISARM_IDENTITY = "identity--f1a0f560-2d9e-4c5d-bf47-7e96e805de82"  # "DISARM Foundation"
 MITRE_IDENTITY = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"  # "The MITRE Corporation"
 
-DISARM = "disarm"
-ATTACK = "attack"
+DISARM: Final = "disarm"
+ATTACK: Final = "attack"
 Framework = Literal["disarm", "attack"]
 
 CREATORS: dict[str, Framework] = {DISARM_IDENTITY: DISARM, MITRE_IDENTITY: ATTACK}
@@ -38,14 +38,14 @@ DISARM_TACTIC_PHASE: dict[str, str] = {
 }
 
 
-def _external_references(obj: dict) -> list[dict]:
+def _external_references(obj: dict[str, Any]) -> list[dict[str, Any]]:
     refs = obj.get("external_references")
     if not isinstance(refs, list):
         return []
     return [ref for ref in refs if isinstance(ref, dict)]
 
 
-def technique_id(obj: dict) -> str | None:
+def technique_id(obj: dict[str, Any]) -> str | None:
     """The framework id (T0002, T1566.001, TA05, ...) from the mitre-attack style reference.
 
     Works for techniques of both frameworks, ATT&CK tactics/mitigations and DISARM tactics.
@@ -54,11 +54,11 @@ def technique_id(obj: dict) -> str | None:
     for source_name in TECHNIQUE_SOURCE_NAMES:  # prefer "mitre-attack"
         for ref in refs:
             if ref.get("source_name") == source_name and isinstance(ref.get("external_id"), str):
-                return ref["external_id"]
+                return cast(str, ref["external_id"])
     return None
 
 
-def _framework_from_references(obj: dict) -> Framework | None:
+def _framework_from_references(obj: dict[str, Any]) -> Framework | None:
     for ref in _external_references(obj):
         url = ref.get("url")
         if isinstance(url, str):
@@ -75,7 +75,7 @@ def _framework_from_references(obj: dict) -> Framework | None:
     return None
 
 
-def framework_of(obj: dict | None) -> Framework | None:
+def framework_of(obj: dict[str, Any] | None) -> Framework | None:
     """"disarm", "attack" or None (unknown / not a framework object).
 
     The creator decides when it is one of the two framework publishers; otherwise (no or another
@@ -89,11 +89,11 @@ def framework_of(obj: dict | None) -> Framework | None:
     return _framework_from_references(obj)
 
 
-def is_disarm_technique(obj: dict | None) -> bool:
+def is_disarm_technique(obj: dict[str, Any] | None) -> bool:
     return isinstance(obj, dict) and obj.get("type") == "attack-pattern" and framework_of(obj) == DISARM
 
 
-def is_attack_technique(obj: dict | None) -> bool:
+def is_attack_technique(obj: dict[str, Any] | None) -> bool:
     return isinstance(obj, dict) and obj.get("type") == "attack-pattern" and framework_of(obj) == ATTACK
 
 

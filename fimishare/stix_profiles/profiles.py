@@ -33,7 +33,7 @@ from fimishare.stix import Severity, TLP_CLEAR
 from fimishare.stix_profiles import frameworks
 from fimishare.stix import Problem, json_path
 
-Lookup = Callable[[str], "dict | None"]
+Lookup = Callable[[str], "dict[str, Any] | None"]
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 
@@ -147,9 +147,9 @@ class Profile:
         self.technique_id_pattern = re.compile(data["technique_id_pattern"]) if data.get("technique_id_pattern") else None
         self.owned_types: frozenset[str] = frozenset(data.get("owned_types", ()))
         self.vocabularies: dict[str, list[str]] = data.get("vocabularies", {})
-        self.extensions: dict[str, dict] = data.get("extensions", {})
-        self.types: dict[str, dict] = data.get("types", {})
-        self.common_properties: dict[str, dict] = data.get("common_properties", {})
+        self.extensions: dict[str, dict[str, Any]] = data.get("extensions", {})
+        self.types: dict[str, dict[str, Any]] = data.get("types", {})
+        self.common_properties: dict[str, dict[str, Any]] = data.get("common_properties", {})
         self.undeclared_relationship_severity = _SEVERITIES[data.get("undeclared_relationship_severity", "warning")]
         self.allowed_relationships: frozenset[tuple[str, str, str]] = frozenset(
             (source, rule["type"], target)
@@ -166,7 +166,7 @@ class Profile:
         """Fail at load time on a vocabulary name that is not declared or an unknown property type."""
         kinds = {"string", "integer", "number", "boolean", "list", "dict", "identifier", "timestamp"}
 
-        def walk(spec: dict, where: str) -> None:
+        def walk(spec: dict[str, Any], where: str) -> None:
             if spec.get("type", "string") not in kinds:
                 raise ValueError(f"profile {self.name}: {where}: unknown type {spec.get('type')!r}")
             for key in ("enum", "vocabulary"):
@@ -213,7 +213,7 @@ class Profile:
             return self.vocabularies[value]
         return list(value)
 
-    def _spec_schema(self, spec: dict) -> dict[str, Any]:
+    def _spec_schema(self, spec: dict[str, Any]) -> dict[str, Any]:
         kind = spec.get("type", "string")
         schema: dict[str, Any] = {}
         if kind == "list":
@@ -250,14 +250,14 @@ class Profile:
             schema["pattern"] = spec["pattern"]
         return schema
 
-    def _properties_schema(self, ext_id: str, extension_type: str, props: dict[str, dict], closed: bool) -> dict:
+    def _properties_schema(self, ext_id: str, extension_type: str, props: dict[str, dict[str, Any]], closed: bool) -> dict[str, Any]:
         properties: dict[str, Any] = {"extension_type": {"const": extension_type}}
         required = ["extension_type"]
         for prop, spec in props.items():
             properties[prop] = self._spec_schema(spec)
             if spec.get("required"):
                 required.append(prop)
-        schema = {"type": "object", "properties": properties, "required": required}
+        schema: dict[str, Any] = {"type": "object", "properties": properties, "required": required}
         if closed:
             schema["additionalProperties"] = False
         return schema
@@ -285,14 +285,14 @@ class Profile:
         }
 
     # ------------------------------------------------------------------ applicability
-    def claims(self, obj: dict | None) -> bool:
+    def claims(self, obj: dict[str, Any] | None) -> bool:
         """The object carries this profile's own extension."""
         if not isinstance(obj, dict):
             return False
         extensions = obj.get("extensions")
         return isinstance(extensions, dict) and self.claim_extension in extensions
 
-    def applies_to(self, obj: dict, lookup: Lookup | None = None) -> bool:
+    def applies_to(self, obj: dict[str, Any], lookup: Lookup | None = None) -> bool:
         """The object claims the profile (carries its extension) or is of a type the profile owns.
 
         A relationship or sighting is covered when an endpoint is of an owned type or (given a
@@ -312,7 +312,7 @@ class Profile:
         return False
 
     # ------------------------------------------------------------------ checks
-    def check(self, obj: dict, lookup: Lookup | None = None,
+    def check(self, obj: dict[str, Any], lookup: Lookup | None = None,
               accepted_frameworks: frozenset[str] | None = None) -> list[Problem]:
         """Problems of ``obj`` under this profile; ``lookup(id)`` resolves refs (bundle or store).
 
@@ -323,7 +323,7 @@ class Profile:
         lookup = lookup or _no_lookup
         problems: list[Problem] = []
         obj_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-        obj_type = obj.get("type")
+        obj_type: Any = obj.get("type")  # a string: ingest checked it before the profiles
         type_spec = self.types.get(obj_type, {})
 
         for prop, spec in self.common_properties.items():
@@ -398,7 +398,7 @@ class Profile:
                                         f"{prop!r} is not a property of the {label} extension on {obj_type}"))
         return problems
 
-    def _check_value(self, value: Any, spec: dict, path: tuple, obj_id: str | None,
+    def _check_value(self, value: Any, spec: dict[str, Any], path: tuple[str | int, ...], obj_id: str | None,
                      lookup: Lookup) -> list[Problem]:
         where = json_path(*path)
         kind = spec.get("type", "string")
@@ -456,7 +456,7 @@ class Profile:
                 problems.append(Problem(obj_id, where, f"{value} cannot be resolved", Severity.WARNING))
         return problems
 
-    def _check_relationship(self, obj: dict, obj_id: str | None, lookup: Lookup,
+    def _check_relationship(self, obj: dict[str, Any], obj_id: str | None, lookup: Lookup,
                             accepted_frameworks: frozenset[str] | None) -> list[Problem]:
         problems: list[Problem] = []
         rel_type = obj.get("relationship_type")
@@ -475,6 +475,7 @@ class Profile:
     def _check_technique(self, ref: str, obj_id: str | None, lookup: Lookup,
                          accepted: frozenset[str]) -> list[Problem]:
         wanted = self.technique_framework
+        assert wanted is not None  # only profiles that name a technique framework check techniques
         wanted_name = {"disarm": "DISARM", "attack": "MITRE ATT&CK"}.get(wanted, wanted)
         where = json_path("target_ref")
         target = lookup(ref)
@@ -516,7 +517,7 @@ def get_profile(name: str) -> Profile:
     raise KeyError(name)
 
 
-def published_objects() -> list[dict]:
+def published_objects() -> list[dict[str, Any]]:
     """The fimishare identity and every profile's extension-definition (fresh copies).
 
     The OASIS Incident Core and OpenCTI extension-definition objects are not republished here:
@@ -543,7 +544,7 @@ def _new_object_types() -> dict[str, str]:
     return result
 
 
-def generic_problems(obj: dict) -> list[Problem]:
+def generic_problems(obj: dict[str, Any]) -> list[Problem]:
     """Rules for every object at ingest, whatever profile it claims."""
     if not isinstance(obj, dict):
         return [Problem(None, "$", "a STIX object must be a JSON object")]
@@ -551,7 +552,7 @@ def generic_problems(obj: dict) -> list[Problem]:
     obj_type = obj.get("type")
     if not isinstance(obj_type, str) or not obj_type:
         return [Problem(obj_id, json_path("type"), "missing or invalid type")]
-    extensions = obj.get("extensions") if isinstance(obj.get("extensions"), dict) else {}
+    extensions: dict[str, Any] = obj["extensions"] if isinstance(obj.get("extensions"), dict) else {}
     required = _new_object_types().get(obj_type)
     if required is not None:
         ext = extensions.get(required)
@@ -572,7 +573,7 @@ def generic_problems(obj: dict) -> list[Problem]:
                     f"and no new-sdo/new-sco/new-sro extension")]
 
 
-def applying_profiles(obj: dict, lookup: Lookup | None = None) -> list[Profile]:
+def applying_profiles(obj: dict[str, Any], lookup: Lookup | None = None) -> list[Profile]:
     """The profiles that cover the object."""
     if isinstance(obj, dict) and ("extensions" in obj or obj.get("type") in _types_profiles_look_at()):
         lookup = lookup or _no_lookup
@@ -580,7 +581,7 @@ def applying_profiles(obj: dict, lookup: Lookup | None = None) -> list[Profile]:
     return []
 
 
-def check_object(obj: dict, lookup: Lookup | None = None, applying: list[Profile] | None = None) -> list[Problem]:
+def check_object(obj: dict[str, Any], lookup: Lookup | None = None, applying: list[Profile] | None = None) -> list[Problem]:
     """Generic rule plus every profile that applies (``applying``, when already known);
     duplicates (shared extensions) are reported once."""
     lookup = lookup or _no_lookup
@@ -598,12 +599,12 @@ def _types_profiles_look_at() -> frozenset[str]:
     return frozenset({"relationship"}.union(*(profile.owned_types for profile in _loaded())))
 
 
-def check_objects(objects: Iterable[dict], lookup: Lookup | None = None) -> dict[str, list[Problem]]:
+def check_objects(objects: Iterable[dict[str, Any]], lookup: Lookup | None = None) -> dict[str, list[Problem]]:
     """Check a bundle's objects, resolving refs within the bundle first, then through ``lookup``."""
     objects = list(objects)
     index = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
 
-    def resolve(ref: str) -> dict | None:
+    def resolve(ref: str) -> dict[str, Any] | None:
         found = index.get(ref)
         if found is None and lookup is not None:
             found = lookup(ref)
