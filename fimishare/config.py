@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ class Settings:
     taxii_max_page_size: int = 1000
 
     @classmethod
-    def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         home = Path(env.get("FIMISHARE_HOME") or "var").resolve()
         database_url = env.get("FIMISHARE_DATABASE_URL") or f"sqlite:///{home / 'fimishare.db'}"

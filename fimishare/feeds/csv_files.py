@@ -14,7 +14,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 __all__ = [
     "CsvFeedError",
@@ -81,19 +81,19 @@ def one_line(text: str) -> str:
     return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
-def find_index(path: Path) -> list | dict | None:
+def find_index(path: Path) -> list[Any] | dict[str, Any] | None:
     """The parsed ``index.json`` nearest above the file (up to five levels), None if there is none or it is unreadable."""
     for parent in list(path.resolve().parents)[:5]:
         candidate = parent / "index.json"
         if candidate.is_file():
             try:
-                return json.loads(candidate.read_text(encoding="utf-8-sig"))
+                return cast("list[Any] | dict[str, Any]", json.loads(candidate.read_text(encoding="utf-8-sig")))
             except (OSError, ValueError):
                 return None
     return None
 
 
-def parse_date(text) -> date | None:
+def parse_date(text: object) -> date | None:
     """The date a cell or an index field starts with (``2023-05-03``, ``2023-05-03 12:00``), None otherwise."""
     if not isinstance(text, str):
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from typing import Any, cast
 from urllib.parse import quote
 
 from fimishare.feeds.csv_files import clean_cell, one_line
@@ -60,7 +61,7 @@ class Observation:
 
     __slots__ = ("sco", "comparison")
 
-    def __init__(self, sco: dict | None, comparison: str):
+    def __init__(self, sco: dict[str, Any] | None, comparison: str):
         self.sco = sco
         self.comparison = comparison
 
@@ -70,7 +71,7 @@ def pattern_literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _sco_id(typ: str, contributing: dict) -> str:
+def _sco_id(typ: str, contributing: dict[str, Any]) -> str:
     canonical = json.dumps(contributing, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return f"{typ}--{uuid.uuid5(_SCO_NS, canonical)}"
 
@@ -113,7 +114,7 @@ def _account_observation(handle: str, account_type: str | None, user_id: str | N
         contributing["user_id"] = user_id
     if login:
         contributing["account_login"] = login
-    sco = {"type": "user-account", "spec_version": "2.1", "id": _sco_id("user-account", contributing)}
+    sco: dict[str, Any] = {"type": "user-account", "spec_version": "2.1", "id": _sco_id("user-account", contributing)}
     sco.update(contributing)
     sco["object_marking_refs"] = list(_MARKINGS)
     parts = []
@@ -170,9 +171,9 @@ def display_value(obs: Observation) -> str:
     """The observed value as a person would quote it."""
     sco = obs.sco or {}
     if "value" in sco:
-        return sco["value"]
+        return cast(str, sco["value"])
     if "hashes" in sco:
-        return next(iter(sco["hashes"].values()))
+        return cast(str, next(iter(sco["hashes"].values())))
     return sco.get("account_login") or sco.get("user_id") or obs.comparison
 
 

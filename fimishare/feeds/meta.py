@@ -21,6 +21,7 @@ import uuid
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import quote
 
 from fimishare.feeds.csv_files import CsvFeedError, clean_cell, one_line, parse_date, read_table
@@ -75,9 +76,9 @@ _TACTIC_ID_RE = re.compile(r"^\s*(\d+)\b")
 
 
 @cache
-def _kill_chain() -> dict:
+def _kill_chain() -> dict[str, Any]:
     """Tactic and technique names of the kill chain, keyed by number ("5", "5.2"): see the file's "source"."""
-    return json.loads(Path(__file__).with_name("meta_kill_chain.json").read_text(encoding="utf-8"))
+    return cast(dict[str, Any], json.loads(Path(__file__).with_name("meta_kill_chain.json").read_text(encoding="utf-8")))
 
 
 def _ts(d: date) -> str:
@@ -92,6 +93,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+# A kill-chain technique as a row names it: (technique id, its attack-pattern, its kill-chain phase).
+_Technique = tuple[str, dict[str, Any], dict[str, Any]]
+
+
 class _Feed:
     """The STIX objects of one file, built up row by row."""
 
@@ -103,15 +108,15 @@ class _Feed:
         self.report_urls = report.urls
         self.campaign_name = report.campaign_name
         self.campaign_id = _sdo_id("campaign", report.key)
-        self.indicators: dict[str, dict] = {}  # pattern -> indicator
+        self.indicators: dict[str, dict[str, Any]] = {}  # pattern -> indicator
         self.indicator_lines: dict[str, list[str]] = {}
         self.indicator_scos: dict[str, list[str]] = {}
-        self.scos: dict[str, dict] = {}
-        self.attack_patterns: dict[str, dict] = {}
+        self.scos: dict[str, dict[str, Any]] = {}
+        self.attack_patterns: dict[str, dict[str, Any]] = {}
         self.technique_procedures: dict[str, list[str]] = {}
         self.note_lines: list[str] = []
 
-    def common(self, typ: str, ident: str, *, shared: bool = False) -> dict:
+    def common(self, typ: str, ident: str, *, shared: bool = False) -> dict[str, Any]:
         ts = SHARED_TIMESTAMP if shared else self.ts
         return {
             "type": typ,
@@ -130,7 +135,7 @@ class _Feed:
         published: str,
         line: str,
         valid_from: date | None,
-        phase: dict | None,
+        phase: dict[str, Any] | None,
         name: str,
         extra_comparison: str | None = None,
     ) -> None:
@@ -172,7 +177,7 @@ class _Feed:
                 if o.sco["id"] not in self.indicator_scos[pattern]:
                     self.indicator_scos[pattern].append(o.sco["id"])
 
-    def technique(self, tactic_cell: str, technique_cell: str, procedure_cell: str, previous):
+    def technique(self, tactic_cell: str, technique_cell: str, procedure_cell: str, previous: _Technique | None) -> _Technique | None:
         """(technique id, attack-pattern dict, phase) for one kill-chain row, or the previous row's."""
         tech_id = None
         tech_text = one_line(technique_cell)
@@ -213,7 +218,7 @@ class _Feed:
             self.technique_procedures[tech_id] = []
         return tech_id, ap, ap["kill_chain_phases"][0]
 
-    def row_killchain(self, cells: list[str], notes_cells: list[str], previous):
+    def row_killchain(self, cells: list[str], notes_cells: list[str], previous: _Technique | None) -> _Technique | None:
         tactic, technique, procedure, indicator = (clean_cell(c) for c in cells[:4])
         notes = one_line(" ".join(clean_cell(c) for c in notes_cells if clean_cell(c)))
         tech = self.technique(tactic, technique, procedure, previous)
@@ -290,7 +295,7 @@ class _Feed:
 
     # -- output ---------------------------------------------------------------------------
 
-    def build(self) -> list[dict]:
+    def build(self) -> list[dict[str, Any]]:
         identity = self.common("identity", META_IDENTITY_ID, shared=True)
         identity.update(
             {
@@ -301,7 +306,7 @@ class _Feed:
                 "object_marking_refs": list(_MARKINGS),
             }
         )
-        objects: list[dict] = [identity]
+        objects: list[dict[str, Any]] = [identity]
 
         period = f" ({self.period})" if self.period else ""
         campaign = self.common("campaign", self.campaign_id)
@@ -314,7 +319,7 @@ class _Feed:
         )
         objects.append(campaign)
 
-        relationships: list[dict] = []
+        relationships: list[dict[str, Any]] = []
 
         def rel(rtype: str, src: str, tgt: str, description: str | None = None) -> None:
             r = self.common("relationship", _sdo_id("relationship", self.key, rtype, src, tgt))
@@ -383,7 +388,7 @@ _TYPED_HEADER = ("indicator_type", "indicator_value")
 _KILLCHAIN_HEADER = ("tactic", "technique", "procedure", "indicator")
 
 
-def read_csv_feed(path: Path, *, index: dict | list | None = None) -> list[dict]:
+def read_csv_feed(path: Path, *, index: dict[str, Any] | list[Any] | None = None) -> list[dict[str, Any]]:
     """STIX 2.1 objects (plain dicts) for one Meta threat-research CSV file.
 
     ``index`` is the parsed ``index.json`` (its list of entries, a dict of entries keyed by id

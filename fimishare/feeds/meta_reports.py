@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from fimishare.feeds.csv_files import find_index, parse_date, period_from_name
 
@@ -28,7 +28,7 @@ class ReportFile(NamedTuple):
     urls: list[str]  # the report's pages listed in index.json
 
 
-def report_file(path: Path, index: dict | list | None) -> ReportFile:
+def report_file(path: Path, index: dict[str, Any] | list[Any] | None) -> ReportFile:
     """What is known of the report behind ``path``; ``index`` as for :func:`fimishare.feeds.meta.read_csv_feed`."""
     key = _feed_key(path)
     if index is None:
@@ -55,14 +55,14 @@ def _feed_key(path: Path) -> str:
     return path.name
 
 
-def _index_entry(index, path: Path, key: str) -> dict | None:
+def _index_entry(index: dict[str, Any] | list[Any] | None, path: Path, key: str) -> dict[str, Any] | None:
     """The file's entry in ``index.json``, which has been a list of entries and a dict keyed by id or path."""
     if not index:
         return None
     if isinstance(index, dict):
         for k in (f"indicators/csv/{key}", key, path.stem, path.name):
             if isinstance(index.get(k), dict):
-                return index[k]
+                return cast(dict[str, Any], index[k])
         entries = index.get("entries") or index.get("reports") or list(index.values())
     else:
         entries = index

@@ -113,7 +113,7 @@ object_versions = Table(
     Index(None, "type", "date_added_us"),
 )
 
-# Normalised observable values (see stix_profiles.observables) for exact lookup and clustering.
+# Normalised observable values (see ingest.observables) for exact lookup and clustering.
 observables = Table(
     "observables",
     metadata,
