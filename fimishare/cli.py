@@ -4,7 +4,9 @@ from __future__ import annotations
 import secrets
 import sys
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 import orjson
@@ -14,10 +16,11 @@ from fimishare.config import Settings
 from fimishare.ingest.pipeline import IngestReport
 from fimishare.ingest.reference import add_organisation
 from fimishare.node import Node, initialise
-from fimishare.search import SearchUnavailable
+from fimishare.search import SearchEngine, SearchUnavailable
 from fimishare.search.indexer import Indexer
 from fimishare.search.query import FILTERS, INTERVALS, MAX_SIZE, SORTS, QueryError, SearchQuery, parse_filters
 from fimishare.sharing import EVERY_PARTNER, Channel, Grant, Principal, Recipient
+from fimishare.sharing.access import Readable
 from fimishare.stix import EntryPath, Role, Tlp
 from fimishare.stix_profiles import profiles
 from fimishare.store import NotInitialised
@@ -25,6 +28,9 @@ from fimishare.store.accounts import AccountError
 from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH, CollectionError, CollectionFilter
 from fimishare.store.objects import Provenance
 from fimishare.taxii_server.medallion_data import DEFAULT_ACCOUNT, MedallionDataError, migrate, read_data
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _node() -> Node:
@@ -196,6 +202,7 @@ def taxii_import_medallion(file: Path, account: str) -> None:
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     default = node.store.collections.default_root()
+    assert default is not None  # init made the default layout, and the migration added roots
     click.echo(f"migrated API roots {', '.join(report.roots)} (default /taxii2/{default.name}/), {report.collections} collections "
                f"with {report.entries} versions, {report.statuses} status resources")
     click.echo(f"medallion's users act as account {report.account.name}")
@@ -233,13 +240,14 @@ def _grantee(node: Node, org: str) -> str:
 @click.option("--read-only", is_flag=True, help="Partners may not post into it.")
 @click.option("--read", "readers", multiple=True, help="Organisation (name or id; '*' for every partner) that may read it.")
 @click.option("--write", "writers", multiple=True, help="Organisation (name or id; '*' for every partner) that may post into it.")
-def collections_add(api_root, title, alias, description, types, profile_names, tlp, markings, exercise_only, read_only, readers,
-                    writers) -> None:
+def collections_add(api_root: str, title: str, alias: str | None, description: str | None, types: tuple[str, ...],
+                    profile_names: tuple[str, ...], tlp: tuple[str, ...], markings: tuple[str, ...], exercise_only: bool,
+                    read_only: bool, readers: tuple[str, ...], writers: tuple[str, ...]) -> None:
     """Make a collection; it starts with every stored object its filter matches. Prints its id."""
     node = _node()
-    readers = {_grantee(node, org) for org in readers}
-    writers = {_grantee(node, org) for org in writers}
-    grants = [Grant(org, org in readers, org in writers) for org in sorted(readers | writers)]
+    reading = {_grantee(node, org) for org in readers}
+    writing = {_grantee(node, org) for org in writers}
+    grants = [Grant(org, org in reading, org in writing) for org in sorted(reading | writing)]
     try:
         wanted = CollectionFilter(types=types, profiles=profile_names, tlp=tlp, markings=markings, exercise=exercise_only)
         collection = node.store.collections.add(api_root, title=title, alias=alias, description=description, filter=wanted,
@@ -300,12 +308,16 @@ def import_(paths: tuple[Path, ...], org: str | None) -> None:
     files = feeds.expand_paths(paths)
     sizes = [path.stat().st_size or 1 for path in files]
     report = IngestReport()
+
+    def file_name(path: Path | None) -> str | None:
+        return path.name if path else None
+
     # The bar counts bytes, so one large bundle moves it as steadily as many small files.
-    with click.progressbar(length=sum(sizes), label="importing", file=sys.stderr, item_show_func=lambda p: p.name if p else None) as bar:
+    with click.progressbar(length=sum(sizes), label="importing", file=sys.stderr, item_show_func=file_name) as bar:
         for path, size in zip(files, sizes):
             shown = 0
 
-            def advance(done: int, total: int, path=path, size=size) -> None:
+            def advance(done: int, total: int, path: Path = path, size: int = size) -> None:
                 nonlocal shown
                 now = size * done // max(total, 1)
                 bar.update(now - shown, path)
@@ -355,13 +367,13 @@ def export(types: tuple[str, ...], for_org: str | None, exercise: bool, all_vers
         sys.stdout.buffer.write(data)
 
 
-def export_bundle(node: Node, recipient: Recipient, *, types=(), all_versions: bool = False) -> dict:
+def export_bundle(node: Node, recipient: Recipient, *, types: Iterable[str] = (), all_versions: bool = False) -> dict[str, Any]:
     versions = node.store.objects.iter_versions(types=types or None, all_versions=all_versions)
     released = [copy for copy, _ in node.gate.releases(recipient, versions, Channel.EXPORT)]
     return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": released}
 
 
-def _searcher(node: Node, account: str | None, exercise: bool):
+def _searcher(node: Node, account: str | None, exercise: bool) -> tuple[SearchEngine, Readable]:
     """(engine, readable classes) for searching as ``account``, or as this node's organisation."""
     try:
         if account:
@@ -391,7 +403,8 @@ _EXERCISE_OPTION = click.option("--exercise", is_flag=True, help="In an exercise
 @_AS_OPTION
 @_EXERCISE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: total, hits, facets, histogram and next.")
-def search(text, filters, since, until, sort, size, after, interval, account, exercise, as_json) -> None:
+def search(text: str, filters: tuple[str, ...], since: str | None, until: str | None, sort: str, size: int, after: str | None,
+           interval: str, account: str | None, exercise: bool, as_json: bool) -> None:
     """Search reports, indicators and everything else the index holds, in English or Japanese."""
     node = _node()
     engine, readable = _searcher(node, account, exercise)
@@ -423,7 +436,7 @@ def search(text, filters, since, until, sort, size, after, interval, account, ex
 @_AS_OPTION
 @_EXERCISE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: the results and their totals.")
-def lookup(values, source, account, exercise, as_json) -> None:
+def lookup(values: tuple[str, ...], source: TextIO | None, account: str | None, exercise: bool, as_json: bool) -> None:
     """Have we, or a partner, seen these domains, URLs, addresses, accounts or hashes? Defanged values are fine."""
     wanted = list(values) + ([line.strip() for line in source if line.strip()] if source else [])
     if not wanted:
@@ -496,7 +509,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
     node = _node()  # fails with a clear message when 'fimishare init' has not been run
     node.close()  # each worker opens its own connections
 
-    class _Server(BaseApplication):
+    class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type information: BaseApplication is Any
         def load_config(self) -> None:
             options = {
                 "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
@@ -516,7 +529,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
                 if key in self.cfg.settings:  # settings newer gunicorns added are skipped on older ones
                     self.cfg.set(key, value)
 
-        def load(self):
+        def load(self) -> Flask:
             from fimishare.platform import create_app
 
             return create_app()

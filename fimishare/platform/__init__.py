@@ -8,10 +8,13 @@ one application (and one database engine) per worker process.
 """
 from __future__ import annotations
 
+from typing import Any, cast
+
 import orjson
 from flask import Flask, Request, Response
 from flask.json.provider import JSONProvider
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from fimishare.config import Settings
 from fimishare.node import Node
@@ -31,15 +34,15 @@ class OrjsonProvider(JSONProvider):
     """Flask's JSON (and so medallion's) through orjson: pages of stored objects go out as
     the JSON text the store holds (orjson.Fragment), without parsing them again."""
 
-    def dumps(self, obj, **kwargs) -> str:
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
         return orjson.dumps(obj).decode()
 
-    def loads(self, s, **kwargs):
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
 
 
 class JsonNamingRequest(Request):
-    def on_json_loading_failed(self, e: ValueError | None):
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if e is None:
             return super().on_json_loading_failed(e)
         raise BadRequest(f"the body is not valid JSON: {e}") from e
@@ -67,11 +70,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         return response
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> WerkzeugResponse:
         return taxii.http_error(error) if taxii.is_taxii_request() else json_error(error)
 
     @app.errorhandler(InternalServerError)
-    def internal_error(error: InternalServerError):
+    def internal_error(error: InternalServerError) -> Response:
         # Flask has already logged the original exception; say nothing about it to the client.
         if taxii.is_taxii_request():
             return taxii.error(500, "Internal Server Error", "internal server error")
@@ -81,17 +84,17 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def node_of(app: Flask) -> Node:
-    return app.extensions[EXTENSION]
+    return cast(Node, app.extensions[EXTENSION])
 
 
-def error_response(status: int, message: str, headers: dict | None = None) -> Response:
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     response = Response(orjson.dumps({"error": message, "status": status}), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
 
 
-def json_error(error: HTTPException) -> Response:
+def json_error(error: HTTPException) -> WerkzeugResponse:
     """The HTTP error as a JSON body, keeping its headers (Allow on 405, WWW-Authenticate on 401)."""
     response = error.get_response()
     status = error.code or 500

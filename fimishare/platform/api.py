@@ -7,6 +7,9 @@ not exist, and nothing counts hidden objects.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import orjson
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
@@ -15,8 +18,9 @@ from werkzeug.exceptions import BadRequest, Forbidden, NotFound, RequestEntityTo
 from fimishare.node import Node
 from fimishare.platform import error_response, node_of
 from fimishare.platform.auth import authenticate
-from fimishare.search import SearchUnavailable
+from fimishare.search import SearchEngine, SearchUnavailable
 from fimishare.search.query import QueryError, SearchQuery, parse_filters
+from fimishare.sharing.access import Readable
 from fimishare.stix import EntryPath
 from fimishare.store.objects import Provenance, StoredVersion
 from fimishare.store.timeline import from_timestamp
@@ -38,7 +42,7 @@ def _node() -> Node:
     return node_of(current_app)
 
 
-def _json(data, status: int = 200) -> Response:
+def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status=status, mimetype="application/json")
 
 
@@ -59,7 +63,7 @@ def _unauthorised(message: str) -> Response:
 
 
 @api.before_request
-def require_account():
+def require_account() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     account, problem = authenticate(request.authorization, _node().store.directory)
@@ -74,7 +78,7 @@ def require_account():
 
 
 @api.get("/health")
-def health():
+def health() -> Response:
     # Asked without credentials: it says the store answers, and nothing about what it holds.
     with _node().store.engine.connect() as connection:
         connection.execute(select(1))
@@ -82,7 +86,7 @@ def health():
 
 
 @api.get("/objects")
-def list_objects():
+def list_objects() -> Response:
     types = [t for t in request.args.getlist("type") if t]
     try:
         limit = int(request.args.get("limit", DEFAULT_LIMIT))
@@ -96,7 +100,7 @@ def list_objects():
     except ValueError as error:
         raise BadRequest(f"added_after: {error}") from None
 
-    page: list[tuple[dict, StoredVersion]] = []
+    page: list[tuple[dict[str, Any], StoredVersion]] = []
     more = False
     # Classes the caller may not read are left out by the query; granular markings may
     # still withhold an object, so each is viewed.
@@ -116,13 +120,13 @@ def list_objects():
     )
 
 
-def _readable_versions(object_id: str) -> list[dict]:
+def _readable_versions(object_id: str) -> list[dict[str, Any]]:
     """The copies of `object_id` the principal may read, oldest version first."""
     return [copy for copy, _ in _node().gate.views(g.principal, _node().store.objects.versions(object_id))]
 
 
 @api.get("/objects/<object_id>")
-def get_object(object_id: str):
+def get_object(object_id: str) -> Response:
     copies = _readable_versions(object_id)
     if not copies:
         raise NotFound(f"no object {object_id}")
@@ -130,7 +134,7 @@ def get_object(object_id: str):
 
 
 @api.get("/objects/<object_id>/versions")
-def get_versions(object_id: str):
+def get_versions(object_id: str) -> Response:
     copies = _readable_versions(object_id)
     if not copies:
         raise NotFound(f"no object {object_id}")
@@ -138,7 +142,7 @@ def get_versions(object_id: str):
 
 
 @api.post("/objects")
-def post_objects():
+def post_objects() -> Response:
     if not _node().gate.may_submit(g.principal):
         raise Forbidden(f"role {g.principal.role!r} may not submit objects")
     if request.mimetype not in STIX_MEDIA_TYPES:
@@ -174,12 +178,12 @@ def post_objects():
     return _json(body, 200 if report.ok else 422)
 
 
-def _readable(object_ids) -> set[str]:
+def _readable(object_ids: set[str]) -> set[str]:
     return _node().gate.readable_ids(g.principal, _node().store.objects.latest_versions(object_ids))
 
 
 @api.get("/search")
-def search():
+def search() -> Response:
     """Full text, filters, facets and a date histogram over what the caller may read."""
     args = request.args
     try:
@@ -195,7 +199,7 @@ def search():
 
 
 @api.get("/lookup")
-def lookup():
+def lookup() -> Response:
     """Which objects the caller may read hold each value (domains, URLs, addresses, accounts, hashes; defanged is fine)."""
     values = request.args.getlist("value")
     if not values:
@@ -207,7 +211,7 @@ def lookup():
     return _searched(lambda engine, readable: {"results": [r.to_json() for r in engine.lookup(values, readable)]})
 
 
-def _searched(ask) -> Response:
+def _searched(ask: Callable[[SearchEngine, Readable], dict[str, Any]]) -> Response:
     node = _node()
     try:
         return _json(ask(node.search, node.gate.readable(g.principal)))

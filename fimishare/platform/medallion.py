@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from fimishare.config import Settings
 from fimishare.node import Node, initialise
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class MedallionBackend(StoreBackend):
-    def __init__(self, *, filename: str | None = None, account: str = DEFAULT_ACCOUNT, **medallion_config):
+    def __init__(self, *, filename: str | None = None, account: str = DEFAULT_ACCOUNT, **medallion_config: Any) -> None:
         node = open_seeded(Settings.from_env(), filename, account)
         super().__init__(node.store, node.gate, node.pipeline, medallion_account=account)
 

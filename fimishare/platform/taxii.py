@@ -39,14 +39,15 @@ for rule, view, methods in (
 def install(app: Flask, node: Node) -> None:
     """Serve TAXII 2.1 from this application, over ``node``'s store."""
     # medallion's views find their backend and page size on the application.
-    app.medallion_backend = StoreBackend(node.store, node.gate, node.pipeline)
-    app.taxii_config = {"max_page_size": node.settings.taxii_max_page_size}
+    app.medallion_backend = StoreBackend(node.store, node.gate, node.pipeline)  # type: ignore[attr-defined]  # medallion reads it off the app
+    app.taxii_config = {"max_page_size": node.settings.taxii_max_page_size}  # type: ignore[attr-defined]  # likewise
     app.register_blueprint(taxii, url_prefix=URL_PREFIX)
 
 
 @taxii.before_request
-def require_account():
-    account, problem = authenticate(request.authorization, current_app.medallion_backend.store.directory)
+def require_account() -> Response | None:
+    backend: StoreBackend = current_app.medallion_backend  # type: ignore[attr-defined]  # set by install(), medallion's way
+    account, problem = authenticate(request.authorization, backend.store.directory)
     if account is None:
         return error(401, "Unauthorized", problem, {"WWW-Authenticate": CHALLENGE})
     g.taxii_account = account
@@ -58,7 +59,7 @@ def is_taxii_request() -> bool:
 
 
 @taxii.errorhandler(MedallionError)
-def medallion_error(exc: MedallionError):
+def medallion_error(exc: MedallionError) -> Response:
     return error(exc.status, type(exc).__name__, exc.message, getattr(exc, "headers", None))
 
 
@@ -71,6 +72,6 @@ def http_error(exc: HTTPException) -> Response:
     return response
 
 
-def error(status: int, title: str, description: str, headers: dict | None = None) -> Response:
+def error(status: int, title: str, description: str | None, headers: dict[str, str] | None = None) -> Response:
     body = {"title": title, "description": description, "http_status": str(status)}
     return Response(orjson.dumps(body), status=status, headers=headers, mimetype=TAXII_MEDIA_TYPE)

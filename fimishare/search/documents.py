@@ -11,11 +11,11 @@ techniques. Otherwise a filter on an actor would tell who may not know it that a
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from fimishare.stix import tlp_of
-from fimishare.sharing import Gate
 from fimishare.ingest import observables
+from fimishare.sharing import Gate
+from fimishare.stix import tlp_of
 from fimishare.store.objects import StoredVersion
 
 # Fields every engine indexes as exact values (filters, facets).
@@ -41,7 +41,7 @@ _LATIN = re.compile(r"[A-Za-z]{2,}")
 Linked = Callable[[Iterable[str]], Mapping[str, StoredVersion]]
 
 
-def linked_ids(obj: dict) -> list[str]:
+def linked_ids(obj: dict[str, Any]) -> list[str]:
     ids = []
     for prop in LINK_PROPERTIES:
         value = obj.get(prop)
@@ -52,7 +52,7 @@ def linked_ids(obj: dict) -> list[str]:
     return ids
 
 
-def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference_classes: frozenset[int]) -> dict:
+def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference_classes: frozenset[int]) -> dict[str, Any]:
     """The search document of ``version``; ``linked`` holds the newest stored version of
     objects it points at (any of them may be missing), ``reference_classes`` the access
     classes of public reference data."""
@@ -91,7 +91,7 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
     }
 
 
-def _normalised(stamp) -> str | None:
+def _normalised(stamp: object) -> str | None:
     """One timestamp form (microseconds, Z) for ranges and histograms on every engine."""
     if not (isinstance(stamp, str) and _STAMP.match(stamp)):
         return None
@@ -99,11 +99,11 @@ def _normalised(stamp) -> str | None:
     return f"{base}.{(fraction + '000000')[:6]}Z"
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _strings(value, key: str = "") -> Iterable[str]:
+def _strings(value: object, key: str = "") -> Iterable[str]:
     if isinstance(value, str):
         if not key.endswith(("_ref", "_refs")):
             yield value
@@ -116,26 +116,26 @@ def _strings(value, key: str = "") -> Iterable[str]:
             yield from _strings(item, key)
 
 
-def _technique_ids(obj: dict) -> Iterable[str]:
+def _technique_ids(obj: dict[str, Any]) -> Iterable[str]:
     if obj.get("type") != "attack-pattern":
         return ()
     return (ref["external_id"] for ref in obj.get("external_references") or ()
             if isinstance(ref, dict) and TECHNIQUE_ID.match(str(ref.get("external_id", ""))))
 
 
-def _actor_names(obj: dict) -> Iterable[str]:
+def _actor_names(obj: dict[str, Any]) -> Iterable[str]:
     names = [obj.get("name"), *(obj.get("aliases") or ())]
     return (n for n in names if isinstance(n, str) and n)
 
 
-def _cooperation_areas(obj: dict) -> list[str]:
+def _cooperation_areas(obj: dict[str, Any]) -> list[str]:
     """Areas of the EU-Japan partnership the object concerns (fimishare's FIMI and cyber extensions)."""
-    extensions = obj.get("extensions") if isinstance(obj.get("extensions"), dict) else {}
+    extensions: dict[str, Any] = obj["extensions"] if isinstance(obj.get("extensions"), dict) else {}
     return sorted({area for ext in extensions.values() if isinstance(ext, dict)
                    for area in ext.get("cooperation_areas") or () if isinstance(area, str)})
 
 
-def _languages(obj: dict, text: str) -> list[str]:
+def _languages(obj: dict[str, Any], text: str) -> list[str]:
     if isinstance(obj.get("lang"), str):
         return [obj["lang"].split("-")[0].lower()]
     found = []

@@ -9,11 +9,13 @@ differs.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode, urlsplit
 
 import orjson
 from elastic_transport import ApiError, NodeConfig, Transport, TransportError
 
+from fimishare.search.engine import SearchUnavailable
 from fimishare.search.query import (
     END_MARK,
     FACET_SIZE,
@@ -29,8 +31,10 @@ from fimishare.search.query import (
     next_token,
     observable_keys,
 )
-from fimishare.search.engine import SearchUnavailable
 from fimishare.sharing.access import Readable
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 
 
 _KEYWORD = {"type": "keyword"}
@@ -91,10 +95,10 @@ class _Connection:
         self.timeout = timeout
         node = NodeConfig(parts.scheme, parts.hostname, parts.port or 9200, path_prefix=parts.path.rstrip("/"))
         self._transport = Transport([node], max_retries=0, retry_on_timeout=False)
-        self._client = None
+        self._client: Elasticsearch | None = None
         self._probed = False
 
-    def request(self, method: str, path: str, body=None, params: dict | None = None, ndjson: bool = False):
+    def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None, ndjson: bool = False) -> Any:
         headers = {"accept": "application/json"}
         if body is not None:
             headers["content-type"] = "application/x-ndjson" if ndjson else "application/json"
@@ -132,7 +136,7 @@ class _Connection:
         self._probed = True
 
 
-def _reason(body) -> str:
+def _reason(body: object) -> str:
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
@@ -188,11 +192,11 @@ class ElasticsearchEngine:
 
     def count(self) -> int:
         self.refresh()
-        return self._http.request("GET", f"/{self.index_name}/_count")["count"]
+        return cast(int, self._http.request("GET", f"/{self.index_name}/_count")["count"])
 
     # -- writing -------------------------------------------------------------
 
-    def index(self, documents: list[tuple[dict, int]]) -> None:
+    def index(self, documents: list[tuple[dict[str, Any], int]]) -> None:
         """Add or replace documents, each with its version: an older version never replaces a newer one."""
         if not documents:
             return
@@ -247,7 +251,7 @@ class ElasticsearchEngine:
         )
 
     @staticmethod
-    def _filters(query: SearchQuery, readable: Readable) -> list[dict]:
+    def _filters(query: SearchQuery, readable: Readable) -> list[dict[str, Any]]:
         filters = [_access(readable)]
         filters += [{"terms": {name: list(values)}} for name, values in query.filters.items()]
         if query.since or query.until:
@@ -284,23 +288,23 @@ class ElasticsearchEngine:
         return lookup_results(keys, found)
 
 
-def _match(word: str) -> dict:
+def _match(word: str) -> dict[str, Any]:
     """One query word: English stems (or CJK bigrams) in the text, or trigrams of an observable value."""
     fields = ["name.cjk^3", "description.cjk^2", "content.cjk"] if has_cjk(word) else ["name^3", "description^2", "content"]
     # A stop word alone analyses to nothing: it then narrows nothing, rather than matching nothing.
-    either = [{"multi_match": {"query": word, "fields": fields, "operator": "and", "zero_terms_query": "all"}}]
+    either: list[dict[str, Any]] = [{"multi_match": {"query": word, "fields": fields, "operator": "and", "zero_terms_query": "all"}}]
     if len(word) >= 3:  # shorter words have no trigrams
         either.append({"match": {"observable_values.ngram": {"query": word, "operator": "and"}}})
     return {"bool": {"should": either, "minimum_should_match": 1}}
 
 
-def _access(readable: Readable) -> dict:
+def _access(readable: Readable) -> dict[str, Any]:
     if readable.only is None:
         return {"range": {"access_class": {"lte": readable.up_to}}}
     return {"terms": {"access_class": sorted(readable.only)}}
 
 
-def _hit(hit: dict) -> Hit:
+def _hit(hit: dict[str, Any]) -> Hit:
     source = hit["_source"]
     highlights: dict[str, list[str]] = {}
     for name, fragments in (hit.get("highlight") or {}).items():

@@ -13,10 +13,10 @@ import re
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any, cast
 
 import orjson
 
-from fimishare.sharing.access import Readable
 from fimishare.search.documents import KEYWORD_FIELDS
 from fimishare.search.query import (
     END_MARK,
@@ -33,6 +33,7 @@ from fimishare.search.query import (
     next_token,
     observable_keys,
 )
+from fimishare.sharing.access import Readable
 from fimishare.store import timeline
 
 _SCHEMA = """
@@ -112,11 +113,11 @@ class EmbeddedEngine:
         """Nothing to do: what a write commits is searchable at once."""
 
     def count(self) -> int:
-        return self._db().execute("SELECT count(*) FROM docs").fetchone()[0]
+        return cast(int, self._db().execute("SELECT count(*) FROM docs").fetchone()[0])
 
     # -- writing -------------------------------------------------------------
 
-    def index(self, documents: list[tuple[dict, int]]) -> None:
+    def index(self, documents: list[tuple[dict[str, Any], int]]) -> None:
         """Add or replace documents, each with its version: an older version never replaces a newer one."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
@@ -185,7 +186,7 @@ class EmbeddedEngine:
             db.execute("COMMIT")
         return SearchResult(total, [self._hit(body, query) for body in hits], facets, histogram, following)
 
-    def _conditions(self, query: SearchQuery, readable: Readable) -> tuple[str, list, str]:
+    def _conditions(self, query: SearchQuery, readable: Readable) -> tuple[str, list[Any], str]:
         conditions, params = [], []
         access, access_params = _access(readable)
         conditions.append(access)
@@ -218,7 +219,7 @@ class EmbeddedEngine:
         return " AND ".join(conditions), params, rank
 
     @staticmethod
-    def _page(db: sqlite3.Connection, query: SearchQuery) -> tuple[list[dict], str | None]:
+    def _page(db: sqlite3.Connection, query: SearchQuery) -> tuple[list[dict[str, Any]], str | None]:
         after = query.after_key()
         if query.by_relevance:
             order, sort_column = "m.rank, m.id", "rank"
@@ -226,7 +227,7 @@ class EmbeddedEngine:
         else:
             order, sort_column = "m.date_us DESC, m.id", "date_us"
             condition = "(m.date_us < ? OR (m.date_us = ? AND m.id > ?))"
-        params: list = []
+        params: list[Any] = []
         where = ""
         if after is not None:
             where = f"WHERE {condition}"
@@ -239,7 +240,7 @@ class EmbeddedEngine:
         return [orjson.loads(row[2]) for row in rows], following
 
     @staticmethod
-    def _hit(body: dict, query: SearchQuery) -> Hit:
+    def _hit(body: dict[str, Any], query: SearchQuery) -> Hit:
         return Hit(body["id"], body["type"], body["name"], body["date"], body["tlp"], body["partner"], highlight(body, query.words))
 
     def lookup(self, values: list[str], readable: Readable) -> list[LookupResult]:
@@ -260,19 +261,19 @@ class EmbeddedEngine:
         return lookup_results(keys, found)
 
 
-def _access(readable: Readable) -> tuple[str, list]:
+def _access(readable: Readable) -> tuple[str, list[Any]]:
     if readable.only is None:
         return "d.access_class <= ?", [readable.up_to]
     return "d.access_class IN (SELECT value FROM json_each(?))", [orjson.dumps(sorted(readable.only)).decode()]
 
 
-def _values(value) -> list:
+def _values(value: object) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
 
 
-def highlight(body: dict, words: list[str], fragment: int = 150, fragments: int = 3) -> dict[str, list[str]]:
+def highlight(body: dict[str, Any], words: list[str], fragment: int = 150, fragments: int = 3) -> dict[str, list[str]]:
     """Fragments of the text fields around the words, the words marked, the rest HTML-escaped."""
     needles = sorted({stem(w) for w in words}, key=len, reverse=True)
     if not needles:
@@ -284,7 +285,8 @@ def highlight(body: dict, words: list[str], fragment: int = 150, fragments: int 
         spans = [m.span() for m in pattern.finditer(text)]
         if not spans:
             continue
-        pieces, end_of_last = [], -1
+        pieces: list[str] = []
+        end_of_last = -1
         for start, _end in spans:
             if start < end_of_last or len(pieces) == fragments:
                 continue
@@ -297,7 +299,7 @@ def highlight(body: dict, words: list[str], fragment: int = 150, fragments: int 
     return found
 
 
-def _mark(text: str, pattern: re.Pattern) -> str:
+def _mark(text: str, pattern: re.Pattern[str]) -> str:
     out, last = [], 0
     for m in pattern.finditer(text):
         out += [html.escape(text[last : m.start()]), MARK, html.escape(m.group()), END_MARK]

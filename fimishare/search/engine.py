@@ -6,7 +6,7 @@ gate says which (``Readable``), the engine applies it inside every query.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from fimishare.search.query import LookupResult, SearchQuery, SearchResult
 from fimishare.sharing.access import Readable
@@ -32,7 +32,7 @@ class SearchEngine(Protocol):
 
     def count(self) -> int: ...
 
-    def index(self, documents: list[tuple[dict, int]]) -> None:
+    def index(self, documents: list[tuple[dict[str, Any], int]]) -> None:
         """(document, version) pairs; a document is replaced only by one of a later version."""
 
     def search(self, query: SearchQuery, readable: Readable) -> SearchResult: ...

@@ -5,7 +5,7 @@ import functools
 import itertools
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from fimishare.search import documents
 from fimishare.search.engine import SearchEngine, SearchUnavailable
@@ -56,7 +56,7 @@ class Indexer:
         self.engine.refresh()
         return done
 
-    def _documents(self, versions: Iterable[StoredVersion], version_of) -> list[tuple[dict, int]]:
+    def _documents(self, versions: Iterable[StoredVersion], version_of: Callable[[StoredVersion], int]) -> list[tuple[dict[str, Any], int]]:
         versions = list(versions)
         wanted = {ref for version in versions for ref in documents.linked_ids(version.obj)}
         linked = self.store.objects.latest_versions(wanted) if wanted else {}
@@ -69,19 +69,19 @@ class _Sender:
     Elasticsearch) while Python reads the store and builds documents. At most one batch is
     in flight; a failure stops the sending and is raised at the next batch, or at the end."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="search-sender")
-        self._flying: Future | None = None
+        self._flying: Future[None] | None = None
 
     def __enter__(self) -> "_Sender":
         return self
 
-    def __call__(self, built: list[tuple[dict, int]], then: Callable[[], None] | None = None) -> None:
+    def __call__(self, built: list[tuple[dict[str, Any], int]], then: Callable[[], None] | None = None) -> None:
         self._wait()
         self._flying = self._pool.submit(self._send, built, then)
 
-    def _send(self, built, then) -> None:
+    def _send(self, built: list[tuple[dict[str, Any], int]], then: Callable[[], None] | None) -> None:
         if built:
             self.engine.index(built)
         if then is not None:
@@ -92,7 +92,7 @@ class _Sender:
             flying, self._flying = self._flying, None
             flying.result()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         try:
             if exc[0] is None:
                 self._wait()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -57,7 +59,7 @@ class SearchQuery:
     after: str | None = None  # the `next` token of the previous page
     interval: str = "month"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.sort not in SORTS:
             raise QueryError(f"unknown sort {self.sort!r}; expected one of {', '.join(SORTS)}")
         if self.interval not in INTERVALS:
@@ -85,7 +87,7 @@ class SearchQuery:
     def by_relevance(self) -> bool:
         return self.sort == "relevance" and bool(self.words)
 
-    def after_key(self) -> tuple | None:
+    def after_key(self) -> tuple[int | float | str, str] | None:
         """(sort value, id) of the last hit of the previous page."""
         if self.after is None:
             return None
@@ -98,7 +100,7 @@ class SearchQuery:
         raise QueryError("the 'after' token is not one this server gave out (use the 'next' of the previous page)")
 
 
-def next_token(sort_value, object_id: str) -> str:
+def next_token(sort_value: int | float | str, object_id: str) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([sort_value, object_id])).decode()
 
 
@@ -110,7 +112,7 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
-def parse_filters(specs, since: str | None = None, until: str | None = None) -> dict[str, tuple[str, ...]]:
+def parse_filters(specs: Iterable[str], since: str | None = None, until: str | None = None) -> dict[str, tuple[str, ...]]:
     """``NAME=VALUE`` strings (a name given twice: either value) as document field filters."""
     found: dict[str, list[str]] = {}
     for spec in specs:
@@ -146,7 +148,7 @@ class SearchResult:
     histogram: list[tuple[str, int]]
     next: str | None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "total": self.total,
             "hits": [hit.__dict__ for hit in self.hits],
@@ -163,7 +165,7 @@ class LookupResult:
     normalised: str | None
     ids: list[str]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
@@ -178,7 +180,7 @@ def observable_keys(values: list[str]) -> list[tuple[str, str | None, str | None
     return keys
 
 
-def lookup_results(keys, found: dict[str, set[str]]) -> list[LookupResult]:
+def lookup_results(keys: Iterable[tuple[str, str | None, str | None]], found: dict[str, set[str]]) -> list[LookupResult]:
     """Per value, the ids an engine found for its "kind:value" key."""
     return [
         LookupResult(value, kind, normalised, sorted(found.get(f"{kind}:{normalised}", ())) if kind else [])

@@ -78,7 +78,7 @@ class CollectionFilter:
             return False
         return True
 
-    def as_json(self) -> dict[str, bool | list[str]]:
+    def as_json(self) -> dict[str, Any]:
         return {name: value if isinstance(value, bool) else list(value) for name, value in vars(self).items() if value}
 
     @classmethod

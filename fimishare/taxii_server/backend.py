@@ -8,6 +8,9 @@ not read is nowhere in an answer, not even in its counts.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, cast
+
 import orjson
 from flask import g, request, url_for
 from medallion import auth as medallion_auth
@@ -21,7 +24,7 @@ from fimishare.sharing.principals import Holding, Principal
 from fimishare.stix import SPEC_VERSIONS, EntryPath, Outcome, Severity
 from fimishare.store import Store
 from fimishare.store.accounts import Account, AccountError
-from fimishare.store.collections import Collection, Entry, VersionSelector
+from fimishare.store.collections import ApiRoot, Collection, Entry, VersionSelector
 from fimishare.store.objects import Provenance
 from fimishare.store.timeline import to_timestamp
 from fimishare.taxii_server import status
@@ -32,7 +35,7 @@ STIX_MEDIA_TYPES = [f"application/stix+json;version={version}" for version in re
 EVERY_VERSION = VersionSelector(last=False, all=True)
 
 
-class StoreBackend(Backend):
+class StoreBackend(Backend):  # type: ignore[misc]  # medallion ships no type information: its Backend is Any
     """The backend of fimishare's TAXII server over the store of record; every access
     decision is the gate's. (medallion's own server loads it as
     fimishare.platform.medallion.MedallionBackend.)
@@ -53,7 +56,7 @@ class StoreBackend(Backend):
         if "taxii_account" not in g:
             # Only under medallion's own server, which has authenticated the user itself.
             g.taxii_account = self._account_for(medallion_auth.current_user())
-        return g.taxii_account
+        return cast(Account, g.taxii_account)
 
     def _account_for(self, medallion_user: str) -> Account:
         for name in (medallion_user, self.medallion_account):
@@ -69,15 +72,15 @@ class StoreBackend(Backend):
         root = self._root(api_root)
         return account.principal(exercise=bool(root and root.exercise))
 
-    def _root(self, name: str):
-        roots = g.get("taxii_roots")
+    def _root(self, name: str) -> ApiRoot | None:
+        roots: dict[str, ApiRoot] | None = g.get("taxii_roots")
         if roots is None:
             roots = g.taxii_roots = {root.name: root for root in self.store.collections.roots()}
         return roots.get(name)
 
     def _usable(self, api_root: str) -> dict[str, tuple[Collection, bool, bool]]:
         """The root's collections the caller may read or write, by id, with (can_read, can_write)."""
-        cache = g.setdefault("taxii_collections", {})
+        cache: dict[str, dict[str, tuple[Collection, bool, bool]]] = g.setdefault("taxii_collections", {})
         if api_root not in cache:
             principal = self._principal(api_root)
             rights = ((c, *self.gate.collection_rights(principal, c.grants, c.writable)) for c in self.store.collections.list(api_root))
@@ -86,7 +89,7 @@ class StoreBackend(Backend):
 
     # -- server, API roots, collections ---------------------------------------
 
-    def server_discovery(self):
+    def server_discovery(self) -> dict[str, Any]:
         org = self.store.directory.node_organisation()
         default = self.store.collections.default_root()
         return {
@@ -101,7 +104,7 @@ class StoreBackend(Backend):
         # fimishare serves roots under /taxii2/, medallion's own server at the top.
         return url_for(f"{request.blueprint}.get_api_root_information", api_root=name, _external=True)
 
-    def get_api_root_information(self, api_root):
+    def get_api_root_information(self, api_root: str) -> dict[str, Any] | None:
         root = self._root(api_root)
         if root is None:
             return None
@@ -112,16 +115,16 @@ class StoreBackend(Backend):
             "max_content_length": root.max_content_length,
         }
 
-    def get_collections(self, api_root):
+    def get_collections(self, api_root: str) -> dict[str, Any]:
         found = [self._collection_resource(*entry) for entry in self._usable(api_root).values()]
         return {"collections": found} if found else {}
 
-    def get_collection(self, api_root, collection_id):
+    def get_collection(self, api_root: str, collection_id: str) -> dict[str, Any] | None:
         entry = self._usable(api_root).get(collection_id)
         return self._collection_resource(*entry) if entry else None
 
     @staticmethod
-    def _collection_resource(collection: Collection, can_read: bool, can_write: bool) -> dict:
+    def _collection_resource(collection: Collection, can_read: bool, can_write: bool) -> dict[str, Any]:
         return {
             "id": collection.id,
             "title": collection.title,
@@ -134,19 +137,22 @@ class StoreBackend(Backend):
 
     # -- reading ----------------------------------------------------------------
 
-    def get_objects(self, api_root, collection_id, filter_args, allowed_filters, limit):
+    def get_objects(self, api_root: str, collection_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...],
+                    limit: int) -> tuple[dict[str, Any], dict[str, str]]:
         query = parse_filter(filter_args, allowed_filters)
         page, more = self._page(api_root, collection_id, query, limit)
         return self._envelope("objects", [item for _, item in page], page, more)
 
-    def get_object(self, api_root, collection_id, object_id, filter_args, allowed_filters, limit):
+    def get_object(self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str],
+                   allowed_filters: tuple[str, ...], limit: int) -> tuple[dict[str, Any], dict[str, str]]:
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"))
         page, more = self._page(api_root, collection_id, query, limit)
         if not page:
             self._require_object(api_root, collection_id, object_id)
         return self._envelope("objects", [item for _, item in page], page, more)
 
-    def get_object_manifest(self, api_root, collection_id, filter_args, allowed_filters, limit):
+    def get_object_manifest(self, api_root: str, collection_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...],
+                            limit: int) -> tuple[dict[str, Any], dict[str, str]]:
         query = parse_filter(filter_args, allowed_filters)
         page, more = self._page(api_root, collection_id, query, limit)
         records = [
@@ -160,16 +166,19 @@ class StoreBackend(Backend):
         ]
         return self._envelope("objects", records, page, more)
 
-    def get_object_versions(self, api_root, collection_id, object_id, filter_args, allowed_filters, limit):
+    def get_object_versions(self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str],
+                            allowed_filters: tuple[str, ...], limit: int) -> tuple[dict[str, Any], dict[str, str]]:
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)
         page, more = self._page(api_root, collection_id, query, limit)
         if not page:
             self._require_object(api_root, collection_id, object_id)
         return self._envelope("versions", [_version(entry) for entry, _ in page], page, more)
 
-    def _envelope(self, name: str, items: list, page: list[tuple[Entry, object]], more: bool):
+    def _envelope(self, name: str, items: list[Any], page: list[tuple[Entry, object]], more: bool) -> tuple[dict[str, Any], dict[str, str]]:
         last = page[-1][0] if page else None
-        resource = create_resource(name, items, more, next_token((last.date_added_us, last.version_added_us)) if more else None)
+        # More follow only after a full page (limit >= 1): last is then set.
+        token = next_token((last.date_added_us, last.version_added_us)) if more and last is not None else None
+        resource = create_resource(name, items, more, token)
         headers = {}
         if page:  # in date_added order
             headers["X-TAXII-Date-Added-First"] = to_timestamp(page[0][0].date_added_us)
@@ -213,7 +222,7 @@ class StoreBackend(Backend):
 
     # -- writing ---------------------------------------------------------------
 
-    def add_objects(self, api_root, collection_id, objs, request_time):
+    def add_objects(self, api_root: str, collection_id: str, objs: Any, request_time: datetime) -> dict[str, Any]:
         if not isinstance(objs, dict) or not isinstance(objs.get("objects"), list):
             raise ProcessingError("the body must be a TAXII envelope: a JSON object with an 'objects' list", 422)
         items = objs["objects"]
@@ -242,14 +251,15 @@ class StoreBackend(Backend):
                 failures.append(generate_status_details(object_id, version, message or "rejected"))
             else:
                 successes.append(generate_status_details(object_id, version))
-        resource = generate_status(timestamp, "complete", len(successes), len(failures), 0, successes, failures)
+        resource: dict[str, Any] = generate_status(timestamp, "complete", len(successes), len(failures), 0, successes, failures)
         status.save(self.store.engine, api_root, principal.org_id, resource)
         return resource
 
-    def get_status(self, api_root, status_id):
+    def get_status(self, api_root: str, status_id: str) -> dict[str, Any] | None:
         return status.load(self.store.engine, api_root, self._account().org_id, status_id)
 
-    def delete_object(self, api_root, collection_id, object_id, filter_args, allowed_filters):
+    def delete_object(self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str],
+                      allowed_filters: tuple[str, ...]) -> None:
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)
         principal = self._principal(api_root)
         # Deleting an object takes every STIX version of it unless match[spec_version] narrows it.
@@ -272,6 +282,6 @@ def _identify(item: object, position: int, timestamp: str) -> tuple[str, str]:
     """(id, version) for a status entry; what has neither gets its position and the request time."""
     if not isinstance(item, dict):
         return f"objects[{position}]", timestamp
-    object_id = item.get("id") if isinstance(item.get("id"), str) else f"objects[{position}]"
+    object_id = item["id"] if isinstance(item.get("id"), str) else f"objects[{position}]"
     version = item.get("modified") or item.get("created") or timestamp
     return object_id, version if isinstance(version, str) else timestamp

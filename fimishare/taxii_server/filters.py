@@ -55,7 +55,7 @@ def parse_filter(args: dict[str, str], allowed: tuple[str, ...], *, default_vers
     )
 
 
-def _each(name: str, args: dict[str, str], pattern: re.Pattern, what: str) -> list[str]:
+def _each(name: str, args: dict[str, str], pattern: re.Pattern[str], what: str) -> list[str]:
     if name not in args:
         return []
     values = _split(name, args[name])

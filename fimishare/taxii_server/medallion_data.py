@@ -18,6 +18,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -64,7 +65,7 @@ class MedallionCollection:
     alias: str | None
     can_read: bool
     can_write: bool
-    objects: list
+    objects: list[Any]
     manifest: list[ManifestEntry]
 
 
@@ -74,7 +75,7 @@ class MedallionRoot:
     title: str
     description: str | None
     max_content_length: int
-    statuses: list[dict]
+    statuses: list[dict[str, Any]]
     collections: list[MedallionCollection]
 
 
@@ -137,8 +138,8 @@ class _Reader:
         if not isinstance(discovery, dict):
             self.problem(f"$['{DISCOVERY}']", "expected a JSON object")
             discovery = {}
-        roots = [self.root(name, value) for name, value in document.items() if name != DISCOVERY]
-        roots = [root for root in roots if root is not None]
+        found = [self.root(name, value) for name, value in document.items() if name != DISCOVERY]
+        roots = [root for root in found if root is not None]
         self.unique([c.id for root in roots for c in root.collections], "collection id")
         self.unique([s["id"] for root in roots for s in root.statuses], "status id")
         default = discovery.get("default")
@@ -182,7 +183,7 @@ class _Reader:
             [c for c in collections if c is not None],
         )
 
-    def items(self, value: dict, name: str, path: str) -> list:
+    def items(self, value: dict[str, Any], name: str, path: str) -> list[Any]:
         items = value.get(name, [])
         if not isinstance(items, list):
             self.problem(f"{path}.{name}", f"expected a list, not {type(items).__name__}")
@@ -208,7 +209,8 @@ class _Reader:
             self.text(value, "title", path) or collection_id,
             self.text(value, "description", path, required=False),
             self.text(value, "alias", path, required=False),
-            *rights,
+            rights[0],
+            rights[1],
             objects,
             [entry for entry in manifest if entry is not None],
         )
@@ -224,7 +226,7 @@ class _Reader:
             return None
         return ManifestEntry(object_id, version, date_added)
 
-    def text(self, value: dict, name: str, path: str, *, required: bool = True) -> str | None:
+    def text(self, value: dict[str, Any], name: str, path: str, *, required: bool = True) -> str | None:
         found = value.get(name)
         if found is None and not required:
             return None
@@ -233,8 +235,8 @@ class _Reader:
             return None
         return found
 
-    def timestamp(self, value: dict, name: str, path: str) -> int | None:
-        found = value.get(name)
+    def timestamp(self, value: dict[str, Any], name: str, path: str) -> int | None:
+        found: Any = value.get(name)  # what is not a timestamp string raises below
         try:
             return from_timestamp(found)
         except (TypeError, ValueError, AttributeError):
@@ -326,7 +328,7 @@ def _version_us(obj: object) -> int | None:
         return None
 
 
-def _history(root: MedallionRoot, collection: MedallionCollection, accepted: set[tuple[str, int]], migrated_at: int,
+def _history(root: MedallionRoot, collection: MedallionCollection, accepted: set[tuple[str | None, int]], migrated_at: int,
              notes: list[str]) -> list[tuple[str, int, int]]:
     """(object id, version, date_added) for each accepted version the collection holds."""
     held = {(obj["id"], version) for obj in collection.objects if (version := _version_us(obj)) is not None}
@@ -353,7 +355,7 @@ def _stamp(version_us: int) -> str:
     return to_timestamp(version_us) if version_us else "(none)"
 
 
-def _complete_status(resource: dict, notes: list[str]) -> dict:
+def _complete_status(resource: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     """A status resource as TAXII 2.1 section 4.3.1 has it: total_count is required."""
     if isinstance(resource.get("total_count"), int):
         return resource
