@@ -206,10 +206,10 @@ class Gate:
             definitions = {md["id"]: md for md in tlp_marking_definitions()}
             definitions.update({md["id"]: md for md in self.source.marking_definitions()})
             policy = SharingPolicy(self.source.node_organisation_id(), self.classification_levels, definitions)
-            classes: dict[int, AccessClass] = {}
         else:
-            # Only access classes were added: the policy stands, the classes grow.
-            policy, classes = state.policy, dict(state.classes)
+            policy = state.policy  # only access classes were added
+        # A stored class never changes: only the new ones are read.
+        classes: dict[int, AccessClass] = dict(state.classes) if state is not None else {}
         classes.update(self.source.access_classes(max(classes, default=0)))
         self._state = _State(epoch, policy, classes)
         return self._state
