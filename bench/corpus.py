@@ -1,4 +1,5 @@
 """A generated, realistic STIX 2.1 corpus: FIMI and cyber reports with observables, in English and Japanese."""
+
 from __future__ import annotations
 
 import random
@@ -16,7 +17,8 @@ def _id(rng: random.Random, kind: str) -> str:
 
 
 def _stamp(rng: random.Random) -> str:
-    return f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z"
+    date = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    return f"{date}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z"
 
 
 def _text(rng: random.Random) -> str:
@@ -40,14 +42,26 @@ def _observable(rng: random.Random) -> tuple[str, str]:
 def generate(count: int, seed: int = 2024) -> list[dict]:
     rng = random.Random(seed)
     objects: list[dict] = []
-    author = {"type": "identity", "spec_version": "2.1", "id": _id(rng, "identity"), "created": "2024-01-01T00:00:00.000Z",
-              "modified": "2024-01-01T00:00:00.000Z", "name": "Bench CERT", "identity_class": "organization"}
+    author = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": _id(rng, "identity"),
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z",
+        "name": "Bench CERT",
+        "identity_class": "organization",
+    }
     objects.append(author)
     campaigns = []
     while len(objects) < count:
         created = _stamp(rng)
-        base = {"spec_version": "2.1", "created": created, "modified": created, "created_by_ref": author["id"],
-                "object_marking_refs": [rng.choice([TLP_CLEAR, TLP_GREEN, TLP_GREEN, TLP_AMBER])]}
+        base = {
+            "spec_version": "2.1",
+            "created": created,
+            "modified": created,
+            "created_by_ref": author["id"],
+            "object_marking_refs": [rng.choice([TLP_CLEAR, TLP_GREEN, TLP_GREEN, TLP_AMBER])],
+        }
         roll = rng.random()
         if roll < 0.05 or not campaigns:
             obj = dict(base, type="campaign", id=_id(rng, "campaign"), name=f"Operation {rng.randint(1, 10**6)}", description=_text(rng))
@@ -55,16 +69,43 @@ def generate(count: int, seed: int = 2024) -> list[dict]:
             objects.append(obj)
         elif roll < 0.55:
             path, value = _observable(rng)
-            indicator = dict(base, type="indicator", id=_id(rng, "indicator"), pattern=f"[{path} = '{value}']",
-                             pattern_type="stix", valid_from=created, description=_text(rng), indicator_types=["malicious-activity"])
+            indicator = dict(
+                base,
+                type="indicator",
+                id=_id(rng, "indicator"),
+                pattern=f"[{path} = '{value}']",
+                pattern_type="stix",
+                valid_from=created,
+                description=_text(rng),
+                indicator_types=["malicious-activity"],
+            )
             objects.append(indicator)
             if len(objects) < count:
-                objects.append(dict(base, type="relationship", id=_id(rng, "relationship"), relationship_type="indicates",
-                                    source_ref=indicator["id"], target_ref=rng.choice(campaigns)))
+                objects.append(
+                    dict(
+                        base,
+                        type="relationship",
+                        id=_id(rng, "relationship"),
+                        relationship_type="indicates",
+                        source_ref=indicator["id"],
+                        target_ref=rng.choice(campaigns),
+                    )
+                )
         elif roll < 0.65:
-            objects.append(dict(base, type="malware", id=_id(rng, "malware"), name=f"Loader{rng.randint(1, 9999)}", is_family=True, description=_text(rng)))
+            objects.append(
+                dict(
+                    base,
+                    type="malware",
+                    id=_id(rng, "malware"),
+                    name=f"Loader{rng.randint(1, 9999)}",
+                    is_family=True,
+                    description=_text(rng),
+                )
+            )
         elif roll < 0.75:
-            objects.append(dict(base, type="threat-actor", id=_id(rng, "threat-actor"), name=f"Actor {rng.randint(1, 9999)}", description=_text(rng)))
+            objects.append(
+                dict(base, type="threat-actor", id=_id(rng, "threat-actor"), name=f"Actor {rng.randint(1, 9999)}", description=_text(rng))
+            )
         else:
             objects.append(dict(base, type="note", id=_id(rng, "note"), content=_text(rng), object_refs=[rng.choice(campaigns)]))
     return objects[:count]

@@ -15,6 +15,7 @@ names a server (make bench starts one).
 Each figure is measured --repeat times on fresh stores and given as median (best): on this
 shared 2-core machine the same import's CPU time varies by a third from run to run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,7 +117,7 @@ def main() -> None:
         if MOBILE.exists():
             inputs.append(("ATT&CK mobile 17.1", MOBILE, len(orjson.loads(MOBILE.read_bytes())["objects"])))
             oasis = oasis_rate(MOBILE)
-        inputs.append((f"generated corpus", corpus, args.objects))
+        inputs.append(("generated corpus", corpus, args.objects))
         databases = [("SQLite", lambda: f"sqlite:///{scratch / uuid.uuid4().hex}.db")]
         if (fresh_postgres := postgres_databases()) is not None:
             databases.append(("PostgreSQL", fresh_postgres))
@@ -124,9 +125,20 @@ def main() -> None:
             for database, new_database in databases:
                 runs = [rates(path, count, new_database, scratch) for _ in range(args.repeat)]
                 commands, pipelines = [r[0] for r in runs], [r[1] for r in runs]
-                rows.append((f"{label} ({count:,} objects)", database, statistics.median(commands), max(commands),
-                             statistics.median(pipelines), max(pipelines)))
-    print("| input | store | `fimishare import` objects/s, median (best) | pipeline objects/s, median (best) | pipeline median vs OASIS validator alone |")
+                rows.append(
+                    (
+                        f"{label} ({count:,} objects)",
+                        database,
+                        statistics.median(commands),
+                        max(commands),
+                        statistics.median(pipelines),
+                        max(pipelines),
+                    )
+                )
+    print(
+        "| input | store | `fimishare import` objects/s, median (best) | pipeline objects/s, median (best) "
+        "| pipeline median vs OASIS validator alone |"
+    )
     print("|---|---|---:|---:|---:|")
     for label, database, command, command_best, pipeline, pipeline_best in rows:
         ratio = f"{pipeline / oasis:.0f}x" if oasis else "-"

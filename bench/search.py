@@ -44,6 +44,7 @@ starts (node, indices, temporary directories) is removed on the way out, Ctrl-C 
 
 Results go to bench/results/search-<timestamp>.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,7 @@ import threading
 import time
 import uuid
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -142,7 +143,7 @@ def load_store(scratch: Path, size: int, phases: Phases) -> tuple[dict, list[tup
     def write() -> list[tuple[str, str]]:
         objects = generate(size)
         for start in range(0, len(objects), BUNDLE_OBJECTS):
-            bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects[start:start + BUNDLE_OBJECTS]}
+            bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects[start : start + BUNDLE_OBJECTS]}
             (bundles / f"part-{start // BUNDLE_OBJECTS:04d}.json").write_bytes(orjson.dumps(bundle))
         return observable_sample(objects, random.Random(size))
 
@@ -255,12 +256,14 @@ def defanged(path: str, value: str) -> str:
 
 
 def missing_value(rng: random.Random) -> str:
-    return rng.choice([
-        f"absent-{rng.getrandbits(40):010x}.example",
-        f"https://absent-{rng.getrandbits(32):08x}.example/{rng.randint(1, 99999)}",
-        f"240.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-        f"{rng.getrandbits(256):064x}",
-    ])
+    return rng.choice(
+        [
+            f"absent-{rng.getrandbits(40):010x}.example",
+            f"https://absent-{rng.getrandbits(32):08x}.example/{rng.randint(1, 99999)}",
+            f"240.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            f"{rng.getrandbits(256):064x}",
+        ]
+    )
 
 
 def lookup_values(sample: list[tuple[str, str]], rng: random.Random) -> list[str]:
@@ -350,8 +353,14 @@ def latencies(engine, readable, sample, queries: int, seed: int, must_find: bool
         if kind == "lookup" and must_find and found and min(found) != LOOKUP_FOUND:
             raise RuntimeError(f"{engine.name}: a lookup found {min(found)} of the {LOOKUP_FOUND} values the store holds")
         p50, p95 = percentiles_ms(times) if len(times) >= 2 else (None, None)
-        out[kind] = {"p50_ms": p50, "p95_ms": p95, "mean_found": statistics.mean(found) if found else None,
-                     "queries": len(times), "warm_up_queries": warmed, "timed_out": timed_out}
+        out[kind] = {
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "mean_found": statistics.mean(found) if found else None,
+            "queries": len(times),
+            "warm_up_queries": warmed,
+            "timed_out": timed_out,
+        }
     return out
 
 
@@ -382,8 +391,10 @@ def measure_size(size: int, args, scratch: Path, phases: Phases, done) -> None:
     env, sample = load_store(scratch, size, phases)
     node = Node(Settings.from_env(env))
     org = node.store.directory.node_organisation()
-    views = [("node organisation", node.gate.readable(Principal(org.id, org.id, "admin", org.clearance)), True),
-             ("partner viewer", node.gate.readable(node.store.directory.account(PARTNER_ACCOUNT).principal()), False)]
+    views = [
+        ("node organisation", node.gate.readable(Principal(org.id, org.id, "admin", org.clearance)), True),
+        ("partner viewer", node.gate.readable(node.store.directory.account(PARTNER_ACCOUNT).principal()), False),
+    ]
 
     keeper = Keeper()
 
@@ -425,18 +436,36 @@ def measure_size(size: int, args, scratch: Path, phases: Phases, done) -> None:
                 log(f"{kind}: reindex {rate:,.0f} docs/s, engine alone {alone[-1]:,.0f} docs/s")
             views_out = {}
             for view, readable, must_find in views:
-                views_out[view] = phases.run(f"{size:,}: {kind} queries as {view}", latencies, kept, readable, sample,
-                                             args.queries, size, must_find, args.query_timeout)
+                views_out[view] = phases.run(
+                    f"{size:,}: {kind} queries as {view}",
+                    latencies,
+                    kept,
+                    readable,
+                    sample,
+                    args.queries,
+                    size,
+                    must_find,
+                    args.query_timeout,
+                )
             if kind == "embedded":
                 index_bytes = sum(p.stat().st_size for p in kept.path.parent.glob(kept.path.name + "*"))
             else:
                 stats = requests.get(f"{es_url.rstrip('/')}/{kept.index_name}/_stats/store", timeout=60).json()
                 index_bytes = stats["_all"]["primaries"]["store"]["size_in_bytes"]
-        done({
-            "engine": kind, "server": server, "size": size, "objects": objects,
-            "reindex_docs_per_s": reindex, "reindex_seconds": seconds, "engine_alone_docs_per_s": alone,
-            "store_and_documents_docs_per_s": build_rate, "index_bytes": index_bytes, "latency": views_out,
-        })
+        done(
+            {
+                "engine": kind,
+                "server": server,
+                "size": size,
+                "objects": objects,
+                "reindex_docs_per_s": reindex,
+                "reindex_seconds": seconds,
+                "engine_alone_docs_per_s": alone,
+                "store_and_documents_docs_per_s": build_rate,
+                "index_bytes": index_bytes,
+                "latency": views_out,
+            }
+        )
     keeper.reset()
     node.store.engine.dispose()
     shutil.rmtree(env["FIMISHARE_HOME"])  # the next size's store needs the room
@@ -465,15 +494,19 @@ def targets(rows: list[dict]) -> list[str]:
             p50 = row["latency"]["node organisation"]["lookup"]["p50_ms"]
             limit = TARGET_LOOKUP_P50_MS[row["engine"]]
             figure = "timed out" if p50 is None else f"{p50:.1f} ms"
-            lines.append(f"lookup of {LOOKUP_VALUES} values p50 < {limit} ms, {row['engine']}, {TARGET_AT:,} objects: "
-                         f"{figure} ({'met' if p50 is not None and p50 < limit else 'MISSED'})")
+            lines.append(
+                f"lookup of {LOOKUP_VALUES} values p50 < {limit} ms, {row['engine']}, {TARGET_AT:,} objects: "
+                f"{figure} ({'met' if p50 is not None and p50 < limit else 'MISSED'})"
+            )
     for row in rows:
         if row["engine"] == "elasticsearch":
             rate = statistics.median(row["reindex_docs_per_s"])
             alone = statistics.median(row["engine_alone_docs_per_s"])
-            lines.append(f"indexing into Elasticsearch >= {TARGET_ES_DOCS_PER_S:,} documents/s, {row['objects']:,} objects: "
-                         f"reindex {rate:,.0f} ({'met' if rate >= TARGET_ES_DOCS_PER_S else 'MISSED'}); "
-                         f"engine alone {alone:,.0f} ({'met' if alone >= TARGET_ES_DOCS_PER_S else 'MISSED'})")
+            lines.append(
+                f"indexing into Elasticsearch >= {TARGET_ES_DOCS_PER_S:,} documents/s, {row['objects']:,} objects: "
+                f"reindex {rate:,.0f} ({'met' if rate >= TARGET_ES_DOCS_PER_S else 'MISSED'}); "
+                f"engine alone {alone:,.0f} ({'met' if alone >= TARGET_ES_DOCS_PER_S else 'MISSED'})"
+            )
     if not any(row["size"] == TARGET_AT for row in rows):
         lines.append(f"(the lookup targets are set at {TARGET_AT:,} objects, which this run did not measure)")
     return lines
@@ -482,27 +515,33 @@ def targets(rows: list[dict]) -> list[str]:
 def print_report(rows: list[dict], target_lines: list[str], args) -> None:
     label = {"embedded": "embedded (SQLite FTS5)"}
     print("Indexing, documents/s, median (best) of", args.repeat, "runs:\n")
-    print("| engine | objects | reindex (store → documents → engine) | store + documents, no engine | engine alone | "
-          "reindex s, median | index size |")
+    print(
+        "| engine | objects | reindex (store → documents → engine) | store + documents, no engine | engine alone | "
+        "reindex s, median | index size |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {label.get(row['engine'], row['server'] or row['engine'])} | {row['objects']:,} | "
-              f"{rate_cell(row['reindex_docs_per_s'])} | {row['store_and_documents_docs_per_s']:,.0f} | "
-              f"{rate_cell(row['engine_alone_docs_per_s'])} | {statistics.median(row['reindex_seconds']):.0f} | "
-              f"{row['index_bytes'] / 2**20:,.0f} MiB |")
-    print(f"\nLatency, ms, p50 / p95 of {args.queries} queries of each kind (mean found: values of a lookup, "
-          "hits of a query):\n")
+        print(
+            f"| {label.get(row['engine'], row['server'] or row['engine'])} | {row['objects']:,} | "
+            f"{rate_cell(row['reindex_docs_per_s'])} | {row['store_and_documents_docs_per_s']:,.0f} | "
+            f"{rate_cell(row['engine_alone_docs_per_s'])} | {statistics.median(row['reindex_seconds']):.0f} | "
+            f"{row['index_bytes'] / 2**20:,.0f} MiB |"
+        )
+    print(f"\nLatency, ms, p50 / p95 of {args.queries} queries of each kind (mean found: values of a lookup, hits of a query):\n")
     print("| engine | objects | reader | lookup of 100 values | full text + facets | filtered |")
     print("|---|---:|---|---:|---:|---:|")
     for row in rows:
         for view, kinds in row["latency"].items():
             cells = [latency_cell(kinds[k], args) for k in ("lookup", "full_text", "filtered")]
-            print(f"| {label.get(row['engine'], row['server'] or row['engine'])} | {row['objects']:,} | {view} | "
-                  + " | ".join(cells) + " |")
-    print(f"\nlookup: {LOOKUP_FOUND} values the corpus holds (a third defanged) and {LOOKUP_VALUES - LOOKUP_FOUND} it does not; "
-          "full text: 1-2 words, English or Japanese, default facets and monthly histogram, size 20; "
-          "filtered: type=indicator, tlp=green, one to three months of 2024, half with a word. "
-          "Objects: the corpus and what `fimishare init` and `orgs add` store.")
+            print(
+                f"| {label.get(row['engine'], row['server'] or row['engine'])} | {row['objects']:,} | {view} | " + " | ".join(cells) + " |"
+            )
+    print(
+        f"\nlookup: {LOOKUP_FOUND} values the corpus holds (a third defanged) and {LOOKUP_VALUES - LOOKUP_FOUND} it does not; "
+        "full text: 1-2 words, English or Japanese, default facets and monthly histogram, size 20; "
+        "filtered: type=indicator, tlp=green, one to three months of 2024, half with a word. "
+        "Objects: the corpus and what `fimishare init` and `orgs add` store."
+    )
     print("\nTargets:\n" + "\n".join(f"- {line}" for line in target_lines))
 
 
@@ -516,8 +555,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="indexing runs per engine and size")
     parser.add_argument("--queries", type=int, default=100, help="timed queries of each kind")
     parser.add_argument("--elasticsearch-url", help="an Elasticsearch or OpenSearch server to use (default: start one per size)")
-    parser.add_argument("--query-timeout", type=float, default=60.0,
-                        help="seconds; a query kind stops at its first query that takes longer (Elasticsearch: 30 s at most)")
+    parser.add_argument(
+        "--query-timeout",
+        type=float,
+        default=60.0,
+        help="seconds; a query kind stops at its first query that takes longer (Elasticsearch: 30 s at most)",
+    )
     parser.add_argument("--heap", help="heap of the search node started (default 1g, 2g from 500,000 objects on)")
     parser.add_argument("--port", type=int, default=9260, help="HTTP port of the search node started (below 9300)")
     args = parser.parse_args()
@@ -533,7 +576,7 @@ def main() -> None:
     # A stop request unwinds like an error, so everything started is stopped and removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     began = time.perf_counter()
     phases = Phases()
     rows: list[dict] = []
@@ -546,11 +589,24 @@ def main() -> None:
 
     def save(complete: bool) -> None:
         # After each engine and size, so that a run stopped part-way keeps what it measured.
-        path.write_text(json.dumps({
-            "date": stamp.isoformat(timespec="seconds"), "revision": revision, "uncommitted": changed.splitlines(), "arguments": vars(args), "cpus": os.cpu_count(),
-            "complete": complete, "rows": rows, "targets": targets(rows), "phases": phases.done,
-            "seconds": time.perf_counter() - began,
-        }, indent=2, ensure_ascii=False))
+        path.write_text(
+            json.dumps(
+                {
+                    "date": stamp.isoformat(timespec="seconds"),
+                    "revision": revision,
+                    "uncommitted": changed.splitlines(),
+                    "arguments": vars(args),
+                    "cpus": os.cpu_count(),
+                    "complete": complete,
+                    "rows": rows,
+                    "targets": targets(rows),
+                    "phases": phases.done,
+                    "seconds": time.perf_counter() - began,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
 
     def done(row: dict) -> None:
         rows.append(row)
@@ -573,6 +629,7 @@ def main() -> None:
         print(f"\n{time.perf_counter() - began:.0f} s in all", file=sys.stderr)
         if rows:
             print(f"results in {path.relative_to(ROOT)}", file=sys.stderr)
+
 
 if __name__ == "__main__":
     main()

@@ -33,9 +33,11 @@ databases may be created, on a fresh PostgreSQL database per run.
 Rates are given as median (best) of --repeat runs; latencies as the median over runs of
 each run's p50 and p95. Results go to bench/results/taxii.json.
 """
+
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -46,12 +48,12 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Callable, Iterator
 
 import orjson
 import requests
@@ -115,7 +117,7 @@ def get(session: requests.Session, url: str, params: dict) -> dict:
 def post_all(session: requests.Session, target: Target, objects: list[dict], chunk: int) -> float:
     started = time.perf_counter()
     for start in range(0, len(objects), chunk):
-        part = objects[start:start + chunk]
+        part = objects[start : start + chunk]
         response = session.post(target.objects_url, data=orjson.dumps({"objects": part}), headers={"Content-Type": TAXII})
         if response.status_code != 202:
             raise RuntimeError(f"POST {target.objects_url}: HTTP {response.status_code}: {response.text[:1000]}")
@@ -124,8 +126,10 @@ def post_all(session: requests.Session, target: Target, objects: list[dict], chu
             time.sleep(0.05)
             status = get(session, target.status_url(status["id"]), {})
         if status["success_count"] != len(part):
-            raise RuntimeError(f"POST of objects {start}..{start + len(part)}: {len(part)} sent, status "
-                               f"{orjson.dumps({k: v for k, v in status.items() if k != 'successes'})[:2000].decode()}")
+            raise RuntimeError(
+                f"POST of objects {start}..{start + len(part)}: {len(part)} sent, status "
+                f"{orjson.dumps({k: v for k, v in status.items() if k != 'successes'})[:2000].decode()}"
+            )
     return len(objects) / (time.perf_counter() - started)
 
 
@@ -144,8 +148,10 @@ def page_all(session: requests.Session, target: Target, loaded_ids: set[str]) ->
     returned = [obj["id"] for objects in pages for obj in objects]
     missing = loaded_ids.difference(returned)
     if missing or len(set(returned)) != len(returned):
-        raise RuntimeError(f"paging: {len(pages)} pages, {len(returned)} objects ({len(set(returned))} distinct), "
-                           f"{len(missing)} of the {len(loaded_ids)} loaded objects missing")
+        raise RuntimeError(
+            f"paging: {len(pages)} pages, {len(returned)} objects ({len(set(returned))} distinct), "
+            f"{len(missing)} of the {len(loaded_ids)} loaded objects missing"
+        )
     return len(returned) / elapsed
 
 
@@ -185,8 +191,12 @@ def workload(target: Target, objects: list[dict], filter_type: str, chunk: int) 
 
     with ThreadPoolExecutor(READERS) as pool:
         concurrent = [latency for latencies in pool.map(reader, range(READERS)) for latency in latencies]
-    return {"load_objects_per_s": load_rate, "paging_objects_per_s": paging,
-            "filtered_ms": percentiles_ms(single), "readers_ms": percentiles_ms(concurrent)}
+    return {
+        "load_objects_per_s": load_rate,
+        "paging_objects_per_s": paging,
+        "filtered_ms": percentiles_ms(single),
+        "readers_ms": percentiles_ms(concurrent),
+    }
 
 
 # --------------------------------------------------------------------------- servers
@@ -248,20 +258,45 @@ def medallion(scratch: Path) -> Iterator[Target]:
         "bench": {
             "information": {"title": "benchmark", "versions": [TAXII], "max_content_length": 100_000_000},
             "status": [],
-            "collections": [{"id": collection, "title": "bench", "can_read": True, "can_write": True,
-                             "media_types": ["application/stix+json;version=2.1"], "objects": [], "manifest": []}],
+            "collections": [
+                {
+                    "id": collection,
+                    "title": "bench",
+                    "can_read": True,
+                    "can_write": True,
+                    "media_types": ["application/stix+json;version=2.1"],
+                    "objects": [],
+                    "manifest": [],
+                }
+            ],
         },
     }
     (directory / "data.json").write_text(json.dumps(data))
-    config = {"backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend",
-                          "filename": str(directory / "data.json")},
-              "users": {"bench": password}, "taxii": {"max_page_size": PAGE}}
+    config = {
+        "backend": {
+            "module": "medallion.backends.memory_backend",
+            "module_class": "MemoryBackend",
+            "filename": str(directory / "data.json"),
+        },
+        "users": {"bench": password},
+        "taxii": {"max_page_size": PAGE},
+    }
     (directory / "config.json").write_text(json.dumps(config))
     target = Target(base, "/bench/", collection, "bench", password)
-    command = [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "sync",
-               # A first unfiltered page of the ATT&CK bundle takes tens of seconds.
-               "--timeout", "3600", "--no-control-socket",
-               f"medallion:load_app({str(directory / 'config.json')!r})"]
+    command = [
+        GUNICORN,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--worker-class",
+        "sync",
+        # A first unfiltered page of the ATT&CK bundle takes tens of seconds.
+        "--timeout",
+        "3600",
+        "--no-control-socket",
+        f"medallion:load_app({str(directory / 'config.json')!r})",
+    ]
 
     def ready() -> bool:
         return requests.get(f"{base}/taxii2/", auth=("bench", password), headers={"Accept": TAXII}, timeout=10).status_code == 200
@@ -281,8 +316,24 @@ def fimishare(scratch: Path, database_url: str | None, import_file: Path | None,
     run([FIMISHARE, "orgs", "add", "JP-NISC"], env)
     run([FIMISHARE, "users", "add", "bench", "--org", "JP-NISC", "--role", "sync"], env)
     key = run([FIMISHARE, "users", "key", "bench"], env).strip()
-    collection = run([FIMISHARE, "collections", "add", "--root", "cyber", "--title", "bench", "--alias", "bench",
-                      "--read", "JP-NISC", "--write", "JP-NISC"], env).strip()
+    collection = run(
+        [
+            FIMISHARE,
+            "collections",
+            "add",
+            "--root",
+            "cyber",
+            "--title",
+            "bench",
+            "--alias",
+            "bench",
+            "--read",
+            "JP-NISC",
+            "--write",
+            "JP-NISC",
+        ],
+        env,
+    ).strip()
     load_rate = None
     if import_file is not None:
         started = time.perf_counter()
@@ -332,8 +383,12 @@ def summary(row: dict) -> dict:
     def latency(key: str) -> tuple[float, float]:
         return statistics.median(r[key][0] for r in runs), statistics.median(r[key][1] for r in runs)
 
-    return {"load_objects_per_s": rate("load_objects_per_s"), "paging_objects_per_s": rate("paging_objects_per_s"),
-            "filtered_ms": latency("filtered_ms"), "readers_ms": latency("readers_ms")}
+    return {
+        "load_objects_per_s": rate("load_objects_per_s"),
+        "paging_objects_per_s": rate("paging_objects_per_s"),
+        "filtered_ms": latency("filtered_ms"),
+        "readers_ms": latency("readers_ms"),
+    }
 
 
 def targets(rows: list[dict]) -> list[str]:
@@ -341,33 +396,45 @@ def targets(rows: list[dict]) -> list[str]:
     for row in rows:
         if row["server"].startswith("fimishare"):
             paging = row["summary"]["paging_objects_per_s"][0]
-            lines.append(f"paging >= {TARGET_PAGING:,} objects/s: {row['store']}, {row['data']}: {paging:,.0f} "
-                         f"({'met' if paging >= TARGET_PAGING else 'MISSED'})")
+            lines.append(
+                f"paging >= {TARGET_PAGING:,} objects/s: {row['store']}, {row['data']}: {paging:,.0f} "
+                f"({'met' if paging >= TARGET_PAGING else 'MISSED'})"
+            )
             if row["objects"] >= TARGET_FILTERED_AT:
                 p50 = row["summary"]["filtered_ms"][0]
-                lines.append(f"filtered GET p50 < {TARGET_FILTERED_P50_MS} ms at {TARGET_FILTERED_AT:,} objects: {row['store']}: "
-                             f"{p50:.1f} ms ({'met' if p50 < TARGET_FILTERED_P50_MS else 'MISSED'})")
+                lines.append(
+                    f"filtered GET p50 < {TARGET_FILTERED_P50_MS} ms at {TARGET_FILTERED_AT:,} objects: {row['store']}: "
+                    f"{p50:.1f} ms ({'met' if p50 < TARGET_FILTERED_P50_MS else 'MISSED'})"
+                )
     reference = {row["data"]: row["summary"]["paging_objects_per_s"][0] for row in rows if row["server"].startswith("medallion")}
     for row in rows:
         if row["server"].startswith("fimishare") and row["data"] in reference:
             ratio = row["summary"]["paging_objects_per_s"][0] / reference[row["data"]]
-            lines.append(f"fimishare paging >= {TARGET_VS_MEDALLION}x medallion, {row['data']}: {row['store']}: {ratio:,.0f}x "
-                         f"({'met' if ratio >= TARGET_VS_MEDALLION else 'MISSED'})")
+            lines.append(
+                f"fimishare paging >= {TARGET_VS_MEDALLION}x medallion, {row['data']}: {row['store']}: {ratio:,.0f}x "
+                f"({'met' if ratio >= TARGET_VS_MEDALLION else 'MISSED'})"
+            )
     return lines
 
 
 def print_report(rows: list[dict], target_lines: list[str], chunk: int) -> None:
-    print(f"| server | store | data | load obj/s, median (best) | paging obj/s, median (best) | "
-          f"filtered GET p50 / p95 ms | {READERS} readers p50 / p95 ms |")
+    print(
+        f"| server | store | data | load obj/s, median (best) | paging obj/s, median (best) | "
+        f"filtered GET p50 / p95 ms | {READERS} readers p50 / p95 ms |"
+    )
     print("|---|---|---|---:|---:|---:|---:|")
     for row in rows:
         s = row["summary"]
-        print(f"| {row['server']} | {row['store']} | {row['data']} | {row['load']}: {s['load_objects_per_s'][0]:,.0f} "
-              f"({s['load_objects_per_s'][1]:,.0f}) | {s['paging_objects_per_s'][0]:,.0f} ({s['paging_objects_per_s'][1]:,.0f}) | "
-              f"{s['filtered_ms'][0]:.1f} / {s['filtered_ms'][1]:.1f} | {s['readers_ms'][0]:.1f} / {s['readers_ms'][1]:.1f} |")
-    print(f"\nPOST: envelopes of {chunk} objects; paging: limit={PAGE}; filtered GET: match[type] "
-          f"(ATT&CK: x-mitre-tactic, 14 objects; corpus: campaign), limit={READ_LIMIT}, {FILTERED_REQUESTS} requests; "
-          f"{READERS} readers: {READER_REQUESTS} requests each, half that filter, half match[id] of a random object.")
+        print(
+            f"| {row['server']} | {row['store']} | {row['data']} | {row['load']}: {s['load_objects_per_s'][0]:,.0f} "
+            f"({s['load_objects_per_s'][1]:,.0f}) | {s['paging_objects_per_s'][0]:,.0f} ({s['paging_objects_per_s'][1]:,.0f}) | "
+            f"{s['filtered_ms'][0]:.1f} / {s['filtered_ms'][1]:.1f} | {s['readers_ms'][0]:.1f} / {s['readers_ms'][1]:.1f} |"
+        )
+    print(
+        f"\nPOST: envelopes of {chunk} objects; paging: limit={PAGE}; filtered GET: match[type] "
+        f"(ATT&CK: x-mitre-tactic, 14 objects; corpus: campaign), limit={READ_LIMIT}, {FILTERED_REQUESTS} requests; "
+        f"{READERS} readers: {READER_REQUESTS} requests each, half that filter, half match[id] of a random object."
+    )
     if target_lines:
         print("\nTargets:\n" + "\n".join(f"- {line}" for line in target_lines))
 
@@ -383,8 +450,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure, each on a fresh server")
     parser.add_argument("--chunk", type=int, default=500, help="objects per POST")
     parser.add_argument("--load", choices=("post", "import"), default="post", help="how fimishare is loaded")
-    parser.add_argument("--postgres-url", default=os.environ.get("FIMISHARE_BENCH_POSTGRES_URL") or os.environ.get("FIMISHARE_TEST_POSTGRES_URL"),
-                        help="PostgreSQL server where fresh databases may be created (fimishare on PostgreSQL is skipped without one)")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("FIMISHARE_BENCH_POSTGRES_URL") or os.environ.get("FIMISHARE_TEST_POSTGRES_URL"),
+        help="PostgreSQL server where fresh databases may be created (fimishare on PostgreSQL is skipped without one)",
+    )
     args = parser.parse_args()
     servers = args.servers.split(",")
     sizes = args.sizes.split(",")
@@ -410,21 +480,43 @@ def main() -> None:
             if "medallion" in servers and size == "mobile":
                 starts.append((f"medallion {version('medallion')}", "memory", "POST", lambda: medallion(scratch)))
             if "fimishare" in servers:
-                starts.append((f"fimishare {version('fimishare')}", "SQLite", fimishare_load,
-                               lambda: fimishare(scratch, None, import_file, len(objects))))
+                starts.append(
+                    (
+                        f"fimishare {version('fimishare')}",
+                        "SQLite",
+                        fimishare_load,
+                        functools.partial(fimishare, scratch, None, import_file, len(objects)),
+                    )
+                )
                 if args.postgres_url:
-                    starts.append((f"fimishare {version('fimishare')}", "PostgreSQL", fimishare_load, lambda: postgres_fimishare(
-                        scratch, args.postgres_url, import_file, len(objects))))
+                    starts.append(
+                        (
+                            f"fimishare {version('fimishare')}",
+                            "PostgreSQL",
+                            fimishare_load,
+                            functools.partial(postgres_fimishare, scratch, args.postgres_url, import_file, len(objects)),
+                        )
+                    )
             for server, store, load, start in starts:
                 runs = []
                 for attempt in range(args.repeat):
                     started = time.perf_counter()
                     with start() as target:
                         runs.append(workload(target, objects, filter_type, args.chunk))
-                    print(f"{server}, {store}, {label}: run {attempt + 1}/{args.repeat} in {time.perf_counter() - started:.0f} s",
-                          file=sys.stderr, flush=True)
-                row = {"server": server, "store": store, "data": f"{label} ({len(objects):,} objects)", "objects": len(objects),
-                       "load": load, "filter_type": filter_type, "runs": runs}
+                    print(
+                        f"{server}, {store}, {label}: run {attempt + 1}/{args.repeat} in {time.perf_counter() - started:.0f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                row = {
+                    "server": server,
+                    "store": store,
+                    "data": f"{label} ({len(objects):,} objects)",
+                    "objects": len(objects),
+                    "load": load,
+                    "filter_type": filter_type,
+                    "runs": runs,
+                }
                 row["summary"] = summary(row)
                 rows.append(row)
     target_lines = targets(rows)
@@ -433,8 +525,17 @@ def main() -> None:
     print(f"\n{elapsed:.0f} s in all", file=sys.stderr)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "taxii.json").write_text(json.dumps({"arguments": {k: v for k, v in vars(args).items() if k != "postgres_url"},
-                                                "rows": rows, "targets": target_lines, "seconds": elapsed}, indent=2))
+    (out / "taxii.json").write_text(
+        json.dumps(
+            {
+                "arguments": {k: v for k, v in vars(args).items() if k != "postgres_url"},
+                "rows": rows,
+                "targets": target_lines,
+                "seconds": elapsed,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The fimishare command line."""
+
 from __future__ import annotations
 
 import secrets
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 import orjson
 
-from fimishare import feeds, worker as search_worker
+from fimishare import feeds
+from fimishare import worker as search_worker
 from fimishare.config import Settings
 from fimishare.ingest.pipeline import IngestReport
 from fimishare.ingest.reference import add_organisation
@@ -139,9 +141,8 @@ def users_list() -> None:
     node = _node()
     names = {org.id: org.name for org in node.store.directory.organisations()}
     for account in node.store.directory.accounts():
-        click.echo(
-            f"{account.name}\t{account.identity_id}\t{names.get(account.org_id, account.org_id)}\t{account.role}\t{account.clearance or '-'}"
-        )
+        org = names.get(account.org_id, account.org_id)
+        click.echo(f"{account.name}\t{account.identity_id}\t{org}\t{account.role}\t{account.clearance or '-'}")
 
 
 def _check_level(node: Node, level: str | None) -> None:
@@ -158,13 +159,20 @@ def roots() -> None:
 @click.argument("name")
 @click.option("--title", required=True)
 @click.option("--description")
-@click.option("--max-content-length", type=click.IntRange(1), default=DEFAULT_MAX_CONTENT_LENGTH, show_default=True,
-              help="Largest request body (bytes) partners may POST.")
+@click.option(
+    "--max-content-length",
+    type=click.IntRange(1),
+    default=DEFAULT_MAX_CONTENT_LENGTH,
+    show_default=True,
+    help="Largest request body (bytes) partners may POST.",
+)
 @click.option("--exercise", is_flag=True, help="An exercise root: its readers see exercise-marked data only.")
 def roots_add(name: str, title: str, description: str | None, max_content_length: int, exercise: bool) -> None:
     node = _node()
     try:
-        node.store.collections.add_root(name, title=title, description=description, max_content_length=max_content_length, exercise=exercise)
+        node.store.collections.add_root(
+            name, title=title, description=description, max_content_length=max_content_length, exercise=exercise
+        )
     except CollectionError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"/taxii2/{name}/")
@@ -183,8 +191,12 @@ def taxii() -> None:
 
 @taxii.command("import-medallion")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True,
-              help="The account that gets the file's can_read and can_write; made, in a new partner organisation, if absent.")
+@click.option(
+    "--account",
+    default=DEFAULT_ACCOUNT,
+    show_default=True,
+    help="The account that gets the file's can_read and can_write; made, in a new partner organisation, if absent.",
+)
 def taxii_import_medallion(file: Path, account: str) -> None:
     """Migrate a medallion server's memory-backend data file (the layout of its default_data.json).
 
@@ -203,8 +215,10 @@ def taxii_import_medallion(file: Path, account: str) -> None:
         click.echo(f"note: {note}", err=True)
     default = node.store.collections.default_root()
     assert default is not None  # init made the default layout, and the migration added roots
-    click.echo(f"migrated API roots {', '.join(report.roots)} (default /taxii2/{default.name}/), {report.collections} collections "
-               f"with {report.entries} versions, {report.statuses} status resources")
+    click.echo(
+        f"migrated API roots {', '.join(report.roots)} (default /taxii2/{default.name}/), {report.collections} collections "
+        f"with {report.entries} versions, {report.statuses} status resources"
+    )
     click.echo(f"medallion's users act as account {report.account.name}")
     if report.api_key:
         click.echo(f"api key\t{report.api_key}")
@@ -232,17 +246,35 @@ def _grantee(node: Node, org: str) -> str:
 @click.option("--alias", help="Short name, unique in the root.")
 @click.option("--description")
 @click.option("--type", "types", multiple=True, help="Only objects of this STIX type (repeatable).")
-@click.option("--profile", "profile_names", multiple=True, type=click.Choice([p.name for p in profiles.load_profiles()]),
-              help="Only objects this profile covers, and objects no profile covers (repeatable).")
-@click.option("--tlp", multiple=True, type=click.Choice([level.value for level in Tlp]), help="Only objects at this TLP level (repeatable).")
+@click.option(
+    "--profile",
+    "profile_names",
+    multiple=True,
+    type=click.Choice([p.name for p in profiles.load_profiles()]),
+    help="Only objects this profile covers, and objects no profile covers (repeatable).",
+)
+@click.option(
+    "--tlp", multiple=True, type=click.Choice([level.value for level in Tlp]), help="Only objects at this TLP level (repeatable)."
+)
 @click.option("--marking", "markings", multiple=True, help="Only objects carrying this marking-definition id (repeatable).")
 @click.option("--exercise-only", is_flag=True, help="Only exercise-marked objects and the reference objects exercises need.")
 @click.option("--read-only", is_flag=True, help="Partners may not post into it.")
 @click.option("--read", "readers", multiple=True, help="Organisation (name or id; '*' for every partner) that may read it.")
 @click.option("--write", "writers", multiple=True, help="Organisation (name or id; '*' for every partner) that may post into it.")
-def collections_add(api_root: str, title: str, alias: str | None, description: str | None, types: tuple[str, ...],
-                    profile_names: tuple[str, ...], tlp: tuple[str, ...], markings: tuple[str, ...], exercise_only: bool,
-                    read_only: bool, readers: tuple[str, ...], writers: tuple[str, ...]) -> None:
+def collections_add(
+    api_root: str,
+    title: str,
+    alias: str | None,
+    description: str | None,
+    types: tuple[str, ...],
+    profile_names: tuple[str, ...],
+    tlp: tuple[str, ...],
+    markings: tuple[str, ...],
+    exercise_only: bool,
+    read_only: bool,
+    readers: tuple[str, ...],
+    writers: tuple[str, ...],
+) -> None:
     """Make a collection; it starts with every stored object its filter matches. Prints its id."""
     node = _node()
     reading = {_grantee(node, org) for org in readers}
@@ -250,8 +282,9 @@ def collections_add(api_root: str, title: str, alias: str | None, description: s
     grants = [Grant(org, org in reading, org in writing) for org in sorted(reading | writing)]
     try:
         wanted = CollectionFilter(types=types, profiles=profile_names, tlp=tlp, markings=markings, exercise=exercise_only)
-        collection = node.store.collections.add(api_root, title=title, alias=alias, description=description, filter=wanted,
-                                          writable=not read_only, grants=grants)
+        collection = node.store.collections.add(
+            api_root, title=title, alias=alias, description=description, filter=wanted, writable=not read_only, grants=grants
+        )
     except CollectionError as error:
         raise click.ClickException(str(error)) from None
     click.echo(collection.id)
@@ -281,10 +314,19 @@ def collections_list(api_root: str | None, as_json: bool) -> None:
     found = node.store.collections.list(api_root)
     if as_json:
         documents = [
-            {"id": c.id, "api_root": c.api_root, "alias": c.alias, "title": c.title, "description": c.description,
-             "filter": c.filter.as_json(), "writable": c.writable,
-             "grants": [{"org": names.get(g.org_id, g.org_id), "org_id": g.org_id, "can_read": g.can_read, "can_write": g.can_write}
-                        for g in c.grants]}
+            {
+                "id": c.id,
+                "api_root": c.api_root,
+                "alias": c.alias,
+                "title": c.title,
+                "description": c.description,
+                "filter": c.filter.as_json(),
+                "writable": c.writable,
+                "grants": [
+                    {"org": names.get(g.org_id, g.org_id), "org_id": g.org_id, "can_read": g.can_read, "can_write": g.can_write}
+                    for g in c.grants
+                ],
+            }
             for c in found
         ]
         sys.stdout.buffer.write(orjson.dumps(documents, option=orjson.OPT_INDENT_2) + b"\n")
@@ -292,7 +334,8 @@ def collections_list(api_root: str | None, as_json: bool) -> None:
     for c in found:
         rights = ", ".join(f"{names.get(g.org_id, g.org_id)}:{'r' if g.can_read else ''}{'w' if g.can_write else ''}" for g in c.grants)
         wanted = "; ".join(k if v is True else f"{k}={','.join(v)}" for k, v in c.filter.as_json().items()) or "everything"
-        click.echo(f"{c.id}\t/taxii2/{c.api_root}/\t{c.alias or '-'}\t{c.title}\t{wanted}\t{'writable' if c.writable else 'read-only'}\t{rights or '-'}")
+        writable = "writable" if c.writable else "read-only"
+        click.echo(f"{c.id}\t/taxii2/{c.api_root}/\t{c.alias or '-'}\t{c.title}\t{wanted}\t{writable}\t{rights or '-'}")
 
 
 @main.command("import")
@@ -314,7 +357,7 @@ def import_(paths: tuple[Path, ...], org: str | None) -> None:
 
     # The bar counts bytes, so one large bundle moves it as steadily as many small files.
     with click.progressbar(length=sum(sizes), label="importing", file=sys.stderr, item_show_func=file_name) as bar:
-        for path, size in zip(files, sizes):
+        for path, size in zip(files, sizes, strict=True):
             shown = 0
 
             def advance(done: int, total: int, path: Path = path, size: int = size) -> None:
@@ -392,8 +435,14 @@ _EXERCISE_OPTION = click.option("--exercise", is_flag=True, help="In an exercise
 
 @main.command()
 @click.argument("text", required=False, default="")
-@click.option("-f", "--filter", "filters", multiple=True, metavar="NAME=VALUE",
-              help=f"Narrow the hits (repeatable; one name twice means either value). Names: {', '.join(FILTERS)}.")
+@click.option(
+    "-f",
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help=f"Narrow the hits (repeatable; one name twice means either value). Names: {', '.join(FILTERS)}.",
+)
 @click.option("--since", help="Only objects dated at or after this STIX timestamp.")
 @click.option("--until", help="Only objects dated at or before this STIX timestamp.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="Date: newest first.")
@@ -403,8 +452,19 @@ _EXERCISE_OPTION = click.option("--exercise", is_flag=True, help="In an exercise
 @_AS_OPTION
 @_EXERCISE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: total, hits, facets, histogram and next.")
-def search(text: str, filters: tuple[str, ...], since: str | None, until: str | None, sort: str, size: int, after: str | None,
-           interval: str, account: str | None, exercise: bool, as_json: bool) -> None:
+def search(
+    text: str,
+    filters: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    sort: str,
+    size: int,
+    after: str | None,
+    interval: str,
+    account: str | None,
+    exercise: bool,
+    as_json: bool,
+) -> None:
     """Search reports, indicators and everything else the index holds, in English or Japanese."""
     node = _node()
     engine, readable = _searcher(node, account, exercise)
@@ -501,7 +561,13 @@ def reindex() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless a proxy needs otherwise).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
-@click.option("--timeout", default=300, show_default=True, type=click.IntRange(10), help="Seconds a request may take (large bundles) before its worker is restarted.")
+@click.option(
+    "--timeout",
+    default=300,
+    show_default=True,
+    type=click.IntRange(10),
+    help="Seconds a request may take (large bundles) before its worker is restarted.",
+)
 def serve(host: str, port: int, workers: int, timeout: int) -> None:
     """Run this node's HTTP service under gunicorn: the API (/api/v1) and TAXII 2.1 (/taxii2/)."""
     from gunicorn.app.base import BaseApplication

@@ -1,4 +1,5 @@
 """Configuration read from the environment, once per application or command."""
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,9 @@ class Settings:
             database_url=database_url,
             elasticsearch_url=env.get("FIMISHARE_ELASTICSEARCH_URL") or None,
             elasticsearch_index=env.get("FIMISHARE_ELASTICSEARCH_INDEX") or "fimishare",
-            classification_levels=tuple(l.strip() for l in levels.split(",") if l.strip()) if levels else DEFAULT_CLASSIFICATION_LEVELS,
+            classification_levels=tuple(level.strip() for level in levels.split(",") if level.strip())
+            if levels
+            else DEFAULT_CLASSIFICATION_LEVELS,
             max_bundle_bytes=int(env.get("FIMISHARE_MAX_BUNDLE_BYTES", 256 * 1024 * 1024)),
             max_bundle_objects=int(env.get("FIMISHARE_MAX_BUNDLE_OBJECTS", 1_000_000)),
             taxii_max_page_size=int(env.get("FIMISHARE_TAXII_MAX_PAGE_SIZE", 1000)),

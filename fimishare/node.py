@@ -1,6 +1,7 @@
 """One fimishare node wired from its settings: the store of record, the sharing gate, the
 ingest pipeline and the search engine. Only the faces (the command line, the web
 application, the worker) use it; every part below them is given what it needs."""
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -20,8 +21,7 @@ class Node:
         self.settings = settings
         self.store = Store(settings.database_url)
         self.gate = Gate(self.store, settings.classification_levels)
-        self.pipeline = IngestPipeline(self.store.objects, max_bytes=settings.max_bundle_bytes,
-                                       max_objects=settings.max_bundle_objects)
+        self.pipeline = IngestPipeline(self.store.objects, max_bytes=settings.max_bundle_bytes, max_objects=settings.max_bundle_objects)
 
     @cached_property
     def search(self) -> SearchEngine:

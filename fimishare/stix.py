@@ -2,6 +2,7 @@
 
 A leaf: it imports nothing of fimishare, and every other package may import it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -126,8 +127,7 @@ TLP_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 TLP_AMBER_STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
 TLP_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 
-TLP_2_0_IDS = {Tlp.CLEAR: TLP_CLEAR, Tlp.GREEN: TLP_GREEN, Tlp.AMBER: TLP_AMBER, Tlp.AMBER_STRICT: TLP_AMBER_STRICT,
-               Tlp.RED: TLP_RED}
+TLP_2_0_IDS = {Tlp.CLEAR: TLP_CLEAR, Tlp.GREEN: TLP_GREEN, Tlp.AMBER: TLP_AMBER, Tlp.AMBER_STRICT: TLP_AMBER_STRICT, Tlp.RED: TLP_RED}
 
 # The four TLP 1.0 marking-definitions predefined by STIX 2.1 section 7.2.1.4, by their
 # ``definition.tlp`` value. Their ids are accepted and read as their TLP 2.0 equivalent.

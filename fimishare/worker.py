@@ -1,4 +1,5 @@
 """The search worker: feeds the search index from the store's outbox until stopped."""
+
 from __future__ import annotations
 
 import logging

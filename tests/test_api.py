@@ -3,6 +3,7 @@
 One server per database kind for the whole module; every test makes its own objects (fresh
 ids, its own domain names) so the tests do not depend on each other's order.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,8 +35,16 @@ class Server:
     base: str
     log: str
 
-    def call(self, method: str, path: str, *, user: str | None = None, password: str | None = None,
-             body: bytes | dict | list | None = None, content_type: str = "application/json"):
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        body: bytes | dict | list | None = None,
+        content_type: str = "application/json",
+    ):
         """(status, headers, parsed JSON body) for one request."""
         data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
@@ -136,8 +145,9 @@ def test_post_valid_bundle(server):
     assert [(o["id"], o["status"]) for o in body["objects"]] == [(malware["id"], "stored"), (ind["id"], "stored"), (rel["id"], "stored")]
     assert headers["Content-Security-Policy"] == CSP
 
-    status, _, body = server.call("POST", "/api/v1/objects", user="jp-sync", body=[malware, ind, rel],
-                                  content_type="application/stix+json;version=2.1")
+    status, _, body = server.call(
+        "POST", "/api/v1/objects", user="jp-sync", body=[malware, ind, rel], content_type="application/stix+json;version=2.1"
+    )
     assert status == 200, body
     assert (body["stored"], body["unchanged"]) == (0, 3)
 
@@ -165,8 +175,7 @@ def test_post_unreadable_input_is_422_with_an_input_error(server):
 
 
 def test_post_wrong_content_type_is_415(server):
-    status, _, body = server.call("POST", "/api/v1/objects", user="analyst1", body=json.dumps([sdo()]).encode(),
-                                  content_type="text/plain")
+    status, _, body = server.call("POST", "/api/v1/objects", user="analyst1", body=json.dumps([sdo()]).encode(), content_type="text/plain")
     assert status == 415 and body["status"] == 415
 
 
@@ -238,8 +247,7 @@ def test_amber_from_the_node_is_hidden_from_a_partner_and_green_is_not(server):
     assert green["id"] in partner_ids and amber["id"] not in partner_ids
     assert amber["id"] not in _all_ids(server, "jp-sync", type="indicator", limit=1)
 
-    status, _, body = server.indexed("/api/v1/lookup", lambda b: b["results"][1]["ids"], user="jp-sync",
-                                     value=[amber_domain, green_domain])
+    status, _, body = server.indexed("/api/v1/lookup", lambda b: b["results"][1]["ids"], user="jp-sync", value=[amber_domain, green_domain])
     assert status == 200
     assert [r["ids"] for r in body["results"]] == [[], [green["id"]]]
 
@@ -253,8 +261,12 @@ def test_amber_from_the_node_is_hidden_from_a_partner_and_green_is_not(server):
 def test_lookup_finds_a_defanged_value(server):
     ind = indicator("[domain-name:value = 'evil.example']")
     assert server.post(bundle(ind))[0] == 200
-    status, _, body = server.indexed("/api/v1/lookup", lambda b: ind["id"] in b["results"][0]["ids"], user="jp-sync",
-                                     value=["evil[.]example", "hxxps://nothing-here[.]example/x", "not an observable"])
+    status, _, body = server.indexed(
+        "/api/v1/lookup",
+        lambda b: ind["id"] in b["results"][0]["ids"],
+        user="jp-sync",
+        value=["evil[.]example", "hxxps://nothing-here[.]example/x", "not an observable"],
+    )
     assert status == 200
     evil, nothing, unknown = body["results"]
     assert (evil["value"], evil["kind"], evil["normalised"]) == ("evil[.]example", "domain", "evil.example")

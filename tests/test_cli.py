@@ -1,12 +1,13 @@
 """The command line as an administrator uses it: init, organisations, accounts, import, export."""
+
 import json
 
 import orjson
 from stix2validator import ValidationOptions, validate_instance
-
-from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED
-from fimishare.sharing.markings import fimishare_marking_definition
 from support.stix_factory import bundle, sdo
+
+from fimishare.sharing.markings import fimishare_marking_definition
+from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED
 
 
 def test_init_is_safe_to_run_again(node, cli):
@@ -35,7 +36,9 @@ def test_orgs_and_users(node, cli):
     assert "not one of" in cli("orgs", "add", "X", "--clearance", "TOP").output
     result = cli("users", "add", "sync-jp", "--org", "JP-NISC", "--role", "sync", "--password", "a-long-api-key-0001")
     assert result.exit_code == 0
-    assert "no organisation named 'Nowhere'" in cli("users", "add", "u", "--org", "Nowhere", "--role", "viewer", "--password", "x" * 12).output
+    assert (
+        "no organisation named 'Nowhere'" in cli("users", "add", "u", "--org", "Nowhere", "--role", "viewer", "--password", "x" * 12).output
+    )
     assert "at least 12" in cli("users", "add", "u", "--org", "JP-NISC", "--role", "viewer", "--password", "short").output
     listing = cli("users", "list").output
     assert f"sync-jp\t{node.store.directory.account('sync-jp').identity_id}\tJP-NISC\tsync" in listing

@@ -1,13 +1,14 @@
 """Collections in the store: filters kept with every write, posted objects, version selection, access classes."""
+
 import threading
 
 import pytest
-from support.stix_factory import T0, indicator, sdo
 from support.profile_bundles import cyber_bundle, fimi_bundle
+from support.stix_factory import T0, indicator, sdo
 
 from fimishare.sharing.access import Readable
-from fimishare.stix import TLP_AMBER, TLP_GREEN, TLP_RED
 from fimishare.sharing.principals import Principal
+from fimishare.stix import TLP_AMBER, TLP_GREEN, TLP_RED
 from fimishare.store.collections import CollectionError, CollectionFilter, Grant, VersionSelector
 from fimishare.store.objects import Provenance
 from fimishare.store.timeline import from_timestamp
@@ -86,8 +87,9 @@ def test_posted_objects_join_the_collection_even_outside_its_filter(node):
 
 
 def test_version_selection_first_last_all_and_a_timestamp(node):
-    versions = [sdo("malware", id="malware--0f0e0d0c-0b0a-4909-8807-060504030201", modified=f"2024-11-0{d}T09:00:00.000Z")
-                for d in (1, 2, 3)]
+    versions = [
+        sdo("malware", id="malware--0f0e0d0c-0b0a-4909-8807-060504030201", modified=f"2024-11-0{d}T09:00:00.000Z") for d in (1, 2, 3)
+    ]
     assert node.pipeline.ingest_objects(versions, provenance(node)).ok
     cid = collection(node, "cyber", "partners").id
     stamps = [from_timestamp(v["modified"]) for v in versions]

@@ -8,9 +8,9 @@ import pytest
 from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
-from fimishare.stix import TLP_CLEAR
 from fimishare.feeds.meta import KILL_CHAIN_NAME, META_IDENTITY_ID, CsvFeedError, read_csv_feed
 from fimishare.ingest.observables import extract
+from fimishare.stix import TLP_CLEAR
 
 SCO_TYPES = {"domain-name", "url", "ipv4-addr", "ipv6-addr", "email-addr", "file", "user-account"}
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -148,8 +148,7 @@ def test_defanged_real_values_show_up_normalised(feeds):
     assert any(o["type"] == "domain-name" and o["value"] == "dhakatv.net" for o in bangladesh)
     assert any(o["type"] == "domain-name" and o["value"] == "newsbangladesh.org.bd" for o in bangladesh)
     assert any(
-        o["type"] == "user-account" and o.get("account_type") == "twitter" and o["account_login"] == "bd_politico"
-        for o in bangladesh
+        o["type"] == "user-account" and o.get("account_type") == "twitter" and o["account_login"] == "bd_politico" for o in bangladesh
     )
 
     iran = feeds["Q1_2024/Q1_2024_IRAN-BASED CIB NETWORK.csv"]
@@ -225,8 +224,9 @@ def test_kill_chain_attack_patterns_and_uses(feeds):
     assert ap["kill_chain_phases"] == [{"kill_chain_name": KILL_CHAIN_NAME, "phase_name": "acquiring-assets"}]
     campaign = by_type(objs, "campaign")[0]["id"]
     uses = {r["target_ref"] for r in by_type(objs, "relationship") if r["relationship_type"] == "uses"}
-    assert all(r_source == campaign for r_source in
-               (r["source_ref"] for r in by_type(objs, "relationship") if r["relationship_type"] == "uses"))
+    assert all(
+        r_source == campaign for r_source in (r["source_ref"] for r in by_type(objs, "relationship") if r["relationship_type"] == "uses")
+    )
     assert uses == {a["id"] for a in aps.values()}
     # typed layout has no kill chain
     assert not by_type(feeds["2023_05_malware_iocs.csv"], "attack-pattern")

@@ -7,6 +7,7 @@ probes' source organisation; a path that decided anything by itself would still 
 Each path must then serve nothing of them: not the objects, not a version, not a search hit
 or count, not a lookup match, not a manifest entry, not a line of an export.
 """
+
 from __future__ import annotations
 
 import json

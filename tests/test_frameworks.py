@@ -77,7 +77,7 @@ def test_disarm_tactics_cover_exactly_the_reference_phases(disarm_objects, share
     # the published red-framework grid (row 1 phases, row 2 tactics) agrees column by column
     with open(shared_data / "disarm" / "red_framework_ids.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    assert {tactic: phase for phase, tactic in zip(rows[0], rows[1])} == frameworks.DISARM_TACTIC_PHASE
+    assert {tactic: phase for phase, tactic in zip(rows[0], rows[1], strict=True)} == frameworks.DISARM_TACTIC_PHASE
 
 
 def test_disarm_techniques_belong_to_known_tactics(disarm_objects):
@@ -97,9 +97,13 @@ def test_framework_bundles_pass_the_generic_ingest_rule(disarm_objects, attack_b
 def test_framework_of_without_creator_or_reference():
     assert framework_of({"type": "attack-pattern", "name": "x"}) is None
     assert framework_of(None) is None
-    other = {"type": "attack-pattern", "created_by_ref": "identity--00000000-0000-4000-8000-000000000000",
-             "external_references": [{"source_name": "mitre-attack", "external_id": "T1566",
-                                      "url": "https://attack.mitre.org/techniques/T1566"}]}
+    other = {
+        "type": "attack-pattern",
+        "created_by_ref": "identity--00000000-0000-4000-8000-000000000000",
+        "external_references": [
+            {"source_name": "mitre-attack", "external_id": "T1566", "url": "https://attack.mitre.org/techniques/T1566"}
+        ],
+    }
     assert framework_of(other) == "attack" and technique_id(other) == "T1566"
 
 
@@ -109,21 +113,30 @@ def test_profiles_tell_real_techniques_apart(disarm_objects, attack_bundles):
     disarm = next(o for o in techniques(disarm_objects) if technique_id(o) == "T0002")
     ics = next(o for o in techniques(attack_bundles["ics-attack-18.1.json"]) if technique_id(o).startswith("T08"))
     incident = {
-        "type": "incident", "spec_version": "2.1", "id": "incident--8e2f1c4a-6b3d-4e5f-a7c8-9d0e1f2a3b4c",
-        "created": "2025-03-10T09:00:00.000Z", "modified": "2025-03-10T09:00:00.000Z", "name": "x",
+        "type": "incident",
+        "spec_version": "2.1",
+        "id": "incident--8e2f1c4a-6b3d-4e5f-a7c8-9d0e1f2a3b4c",
+        "created": "2025-03-10T09:00:00.000Z",
+        "modified": "2025-03-10T09:00:00.000Z",
+        "name": "x",
         "extensions": {
-            INCIDENT_CORE_EXTENSION: {"extension_type": "property-extension", "determination": "suspected",
-                                      "investigation_status": "new"},
+            INCIDENT_CORE_EXTENSION: {"extension_type": "property-extension", "determination": "suspected", "investigation_status": "new"},
             FIMI_EXTENSION: {"extension_type": "property-extension", "cooperation_areas": ["hybrid-fimi"]},
         },
     }
     index = {o["id"]: o for o in (disarm, ics, incident)}
 
     def uses(target):
-        return {"type": "relationship", "spec_version": "2.1",
-                "id": "relationship--a0000000-0000-4000-8000-000000000001",
-                "created": "2025-03-10T09:00:00.000Z", "modified": "2025-03-10T09:00:00.000Z",
-                "relationship_type": "uses", "source_ref": incident["id"], "target_ref": target["id"]}
+        return {
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": "relationship--a0000000-0000-4000-8000-000000000001",
+            "created": "2025-03-10T09:00:00.000Z",
+            "modified": "2025-03-10T09:00:00.000Z",
+            "relationship_type": "uses",
+            "source_ref": incident["id"],
+            "target_ref": target["id"],
+        }
 
     assert check_object(uses(disarm), index.get) == []
     problems = check_object(uses(ics), index.get)

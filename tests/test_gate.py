@@ -1,4 +1,5 @@
 """The gate over a real store: what accounts may do, and decisions that follow what the store holds."""
+
 from __future__ import annotations
 
 import pytest
@@ -105,8 +106,12 @@ def test_views_and_releases_keep_to_what_the_table_allows(node, partners):
 
 def test_the_index_holds_nothing_under_a_granular_marking():
     secret = fimishare_marking_definition("EU ONLY", releasable_to=["identity--00000000-0000-4000-8000-0000000000e1"])
-    obj = sdo("campaign", name="Operation", description="who told us",
-              granular_markings=[{"marking_ref": secret["id"], "selectors": ["description"]}])
+    obj = sdo(
+        "campaign",
+        name="Operation",
+        description="who told us",
+        granular_markings=[{"marking_ref": secret["id"], "selectors": ["description"]}],
+    )
     copy = Gate.indexed_copy(obj)
     assert "description" not in copy and "granular_markings" not in copy and copy["name"] == "Operation"
     whole = sdo("campaign", name="Operation", granular_markings=[{"marking_ref": secret["id"], "selectors": ["id"]}])

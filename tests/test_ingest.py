@@ -1,10 +1,11 @@
 """Bad input gets a clear error naming the object and the JSON path, and loses nothing else."""
+
 import orjson
 import pytest
-
-from fimishare.store.objects import Provenance
 from support.stix_factory import bundle, indicator, relationship, sdo
+
 from fimishare.stix import Outcome, Severity
+from fimishare.store.objects import Provenance
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ date_added.
 Tests that write use their own objects in the file's collection "for testing adding
 objects": the others read collections nothing writes to, so they hold in any order.
 """
+
 from __future__ import annotations
 
 import copy
@@ -92,8 +93,9 @@ class MedallionNode:
         assert response.headers["Content-Type"] == TAXII
         return response.json(), response.headers
 
-    def objects(self, collection: str = HIGH_VALUE, root: str = "trustgroup1", endpoint: str = "objects", account="medallion",
-                **params) -> tuple[list[dict], requests.structures.CaseInsensitiveDict]:
+    def objects(
+        self, collection: str = HIGH_VALUE, root: str = "trustgroup1", endpoint: str = "objects", account="medallion", **params
+    ) -> tuple[list[dict], requests.structures.CaseInsensitiveDict]:
         body, headers = self.get(f"{root}/collections/{collection}/{endpoint}/", account, **params)
         return body.get("objects", []), headers
 
@@ -151,8 +153,10 @@ def test_the_migration_reports_the_rejected_stix_2_0_object_and_keeps_the_rest(s
     rejected = [line for line in result.stderr.splitlines() if line.startswith("rejected:")]
     assert len(rejected) == 1 and MALWARE in rejected[0] and "labels" in rejected[0], result.stderr
     assert "stored 7, unchanged 0, rejected 1" in result.stdout
-    assert "migrated API roots api1, api2, trustgroup1 (default /taxii2/trustgroup1/), 5 collections with 7 versions, " \
-           "2 status resources" in result.stdout
+    assert (
+        "migrated API roots api1, api2, trustgroup1 (default /taxii2/trustgroup1/), 5 collections with 7 versions, "
+        "2 status resources" in result.stdout
+    )
     assert f"status {INCOMPLETE_STATUS_ID}: no total_count" in result.stderr
 
 
@@ -208,8 +212,9 @@ def test_round_trip_through_export_gives_back_the_files_objects(shared_data, tmp
             assert by_version[key] == obj
     # And nothing else of theirs: every other exported object is one `init` made.
     file_ids = {obj["id"] for obj in in_file}
-    assert sorted(version_of(obj) for obj in exported if obj["id"] in file_ids) == \
-        sorted(version_of(obj) for obj in in_file if not is_stix_2_0(obj))
+    assert sorted(version_of(obj) for obj in exported if obj["id"] in file_ids) == sorted(
+        version_of(obj) for obj in in_file if not is_stix_2_0(obj)
+    )
 
 
 # --------------------------------------------------------------------------- discovery, roots, collections
@@ -226,8 +231,12 @@ def test_discovery_lists_the_migrated_roots_and_their_default(medallion):
 def test_api_root_information_is_the_files(medallion, root):
     body, _ = medallion.get(f"{root}/")
     information = medallion.data[root]["information"]
-    assert body == {"title": information["title"], "description": information["description"],
-                    "versions": [TAXII], "max_content_length": information["max_content_length"]}
+    assert body == {
+        "title": information["title"],
+        "description": information["description"],
+        "versions": [TAXII],
+        "max_content_length": information["max_content_length"],
+    }
     assert body["max_content_length"] == 9765625
 
 
@@ -238,8 +247,12 @@ def test_collections_keep_their_ids_titles_descriptions_and_rights(medallion):
     assert set(listed) == set(expected) == {WRITE_ONLY, ADDING, HIGH_VALUE, READ_ONLY}
     for collection_id, collection in expected.items():
         got = listed[collection_id]
-        assert (got["title"], got.get("description"), got["can_read"], got["can_write"]) == \
-               (collection["title"], collection.get("description"), collection["can_read"], collection["can_write"])
+        assert (got["title"], got.get("description"), got["can_read"], got["can_write"]) == (
+            collection["title"],
+            collection.get("description"),
+            collection["can_read"],
+            collection["can_write"],
+        )
         assert "application/stix+json;version=2.0" in got["media_types"]
     one, _ = medallion.get(f"trustgroup1/collections/{READ_ONLY}/")
     assert one == listed[READ_ONLY]
@@ -251,8 +264,12 @@ def test_collections_keep_their_ids_titles_descriptions_and_rights(medallion):
     # This node's own accounts see and read every collection, and write those the file lets anyone write.
     body, _ = medallion.get("trustgroup1/collections/", "eeas-admin")
     assert {c["id"]: (c["can_read"], c["can_write"]) for c in body["collections"]} == {
-        WRITE_ONLY: (True, True), ADDING: (True, True), HIGH_VALUE: (True, True), READ_ONLY: (True, False),
-        SECRET: (True, False)}
+        WRITE_ONLY: (True, True),
+        ADDING: (True, True),
+        HIGH_VALUE: (True, True),
+        READ_ONLY: (True, False),
+        SECRET: (True, False),
+    }
 
 
 # --------------------------------------------------------------------------- objects and manifests
@@ -330,8 +347,9 @@ def test_versions_sharing_one_date_added_are_all_paged(medallion):
         if not body.get("more"):
             break
         params["next"] = body["next"]
-    assert sorted(seen, key=lambda e: (e["date_added"], e["id"], e["version"])) == \
-        sorted(expected, key=lambda e: (e["date_added"], e["id"], e["version"]))
+    assert sorted(seen, key=lambda e: (e["date_added"], e["id"], e["version"])) == sorted(
+        expected, key=lambda e: (e["date_added"], e["id"], e["version"])
+    )
     assert len(seen) == len({(e["id"], e["version"]) for e in seen}) == 8
 
 
@@ -346,13 +364,16 @@ def test_match_id_and_type(medallion):
     assert [version_of(obj) for obj in one["objects"]] == ["2017-01-27T13:49:53.935Z"]
 
 
-@pytest.mark.parametrize("version, expected", [
-    ("first", ["2016-11-03T12:30:59.000Z"]),
-    ("last", ["2017-01-27T13:49:53.935Z"]),
-    ("all", ["2016-11-03T12:30:59.000Z", "2016-12-25T12:30:59.444Z", "2017-01-27T13:49:53.935Z"]),
-    ("2016-12-25T12:30:59.444Z", ["2016-12-25T12:30:59.444Z"]),
-    ("first,last", ["2016-11-03T12:30:59.000Z", "2017-01-27T13:49:53.935Z"]),
-])
+@pytest.mark.parametrize(
+    "version, expected",
+    [
+        ("first", ["2016-11-03T12:30:59.000Z"]),
+        ("last", ["2017-01-27T13:49:53.935Z"]),
+        ("all", ["2016-11-03T12:30:59.000Z", "2016-12-25T12:30:59.444Z", "2017-01-27T13:49:53.935Z"]),
+        ("2016-12-25T12:30:59.444Z", ["2016-12-25T12:30:59.444Z"]),
+        ("first,last", ["2016-11-03T12:30:59.000Z", "2017-01-27T13:49:53.935Z"]),
+    ],
+)
 def test_match_version(medallion, version, expected):
     objects, _ = medallion.objects(**{"match[id]": URL_INDICATOR, "match[version]": version})
     assert [version_of(obj) for obj in objects] == expected
@@ -390,11 +411,13 @@ def test_match_spec_version_serves_stix_2_0_objects_as_2_0(medallion):
     every, _ = medallion.get(path, **{"match[spec_version]": "2.0,2.1", "match[version]": "all"})
     assert sorted(obj["modified"] for obj in every["objects"]) == ["2017-01-27T13:49:53.997Z", "2018-02-23T18:30:00.000Z"]
 
-    manifest, _ = medallion.objects(REPAIRED, REPAIRED_ROOT, "manifest", **{"match[id]": MALWARE, "match[spec_version]": "2.0,2.1",
-                                                                              "match[version]": "all"})
+    manifest, _ = medallion.objects(
+        REPAIRED, REPAIRED_ROOT, "manifest", **{"match[id]": MALWARE, "match[spec_version]": "2.0,2.1", "match[version]": "all"}
+    )
     assert {(r["version"], r["media_type"]) for r in manifest} == {
         ("2017-01-27T13:49:53.997Z", "application/stix+json;version=2.1"),
-        ("2018-02-23T18:30:00.000Z", "application/stix+json;version=2.0")}
+        ("2018-02-23T18:30:00.000Z", "application/stix+json;version=2.0"),
+    }
     versions, _ = medallion.get(f"{path}versions/")
     assert versions["versions"] == ["2017-01-27T13:49:53.997Z"]
     versions, _ = medallion.get(f"{path}versions/", **{"match[spec_version]": "2.0"})
@@ -405,9 +428,17 @@ def test_match_spec_version_serves_stix_2_0_objects_as_2_0(medallion):
 
 
 def stix_2_0_indicator(**props) -> dict:
-    return {"type": "indicator", "id": f"indicator--{uuid.uuid4()}", "created": "2017-03-01T10:00:00.000Z",
-            "modified": "2017-03-01T10:00:00.000Z", "labels": ["malicious-activity"], "name": "2.0 from a partner",
-            "pattern": "[domain-name:value = 'stix20.example']", "valid_from": "2017-03-01T10:00:00Z", **props}
+    return {
+        "type": "indicator",
+        "id": f"indicator--{uuid.uuid4()}",
+        "created": "2017-03-01T10:00:00.000Z",
+        "modified": "2017-03-01T10:00:00.000Z",
+        "labels": ["malicious-activity"],
+        "name": "2.0 from a partner",
+        "pattern": "[domain-name:value = 'stix20.example']",
+        "valid_from": "2017-03-01T10:00:00Z",
+        **props,
+    }
 
 
 def test_partners_post_stix_2_0_objects_which_the_2_0_rules_check(medallion):
@@ -457,8 +488,9 @@ def test_an_older_version_added_late_is_not_served_as_the_current_one(medallion)
 
 def test_delete_by_version_and_by_spec_version(medallion):
     object_id = f"indicator--{uuid.uuid4()}"
-    first = indicator("[domain-name:value = 'deleted.example']", id=object_id, created="2024-01-01T00:00:00.000Z",
-                      modified="2024-01-01T00:00:00.000Z")
+    first = indicator(
+        "[domain-name:value = 'deleted.example']", id=object_id, created="2024-01-01T00:00:00.000Z", modified="2024-01-01T00:00:00.000Z"
+    )
     second = {**first, "modified": "2024-02-01T00:00:00.000Z"}
     old_style = stix_2_0_indicator(id=object_id, created="2024-01-01T00:00:00.000Z", modified="2024-03-01T00:00:00.000Z")
     assert medallion.post([first, second, old_style])["success_count"] == 3
@@ -523,8 +555,7 @@ def test_refusals(medallion):
         assert response.headers["Content-Type"] == TAXII
 
     refused(401, medallion.request("GET", "trustgroup1/", None))
-    refused(401, medallion.session.get(f"{medallion.base}/taxii2/trustgroup1/", auth=("medallion", "wrong key"),
-                                       headers={"Accept": TAXII}))
+    refused(401, medallion.session.get(f"{medallion.base}/taxii2/trustgroup1/", auth=("medallion", "wrong key"), headers={"Accept": TAXII}))
     refused(403, medallion.request("GET", f"trustgroup1/collections/{WRITE_ONLY}/objects/"))
     refused(403, medallion.request("GET", f"trustgroup1/collections/{WRITE_ONLY}/manifest/"))
     refused(403, medallion.request("POST", f"trustgroup1/collections/{READ_ONLY}/objects/", body={"objects": [stix_2_0_indicator()]}))
@@ -549,8 +580,11 @@ def test_medallions_own_server_runs_on_the_store_backend(shared_data, tmp_path):
     store from the file, serves it with medallion's own views and users, and on a restart
     serves what it seeded rather than seeding again."""
     config = {
-        "backend": {"module": "fimishare.platform.medallion", "module_class": "MedallionBackend",
-                    "filename": str(medallion_file(shared_data))},
+        "backend": {
+            "module": "fimishare.platform.medallion",
+            "module_class": "MedallionBackend",
+            "filename": str(medallion_file(shared_data)),
+        },
         "users": {"admin": "Password0"},
         "taxii": {"max_page_size": 100},
     }
@@ -559,19 +593,24 @@ def test_medallions_own_server_runs_on_the_store_backend(shared_data, tmp_path):
     env = {**os.environ, "FIMISHARE_HOME": str(tmp_path / "home")}
     env.pop("FIMISHARE_DATABASE_URL", None)
     data = json.loads(medallion_file(shared_data).read_text())
-    expected = sorted((e for e in data["trustgroup1"]["collections"][2]["manifest"] if e["media_type"].endswith("2.1")),
-                      key=lambda e: e["date_added"])
+    expected = sorted(
+        (e for e in data["trustgroup1"]["collections"][2]["manifest"] if e["media_type"].endswith("2.1")), key=lambda e: e["date_added"]
+    )
     for start in ("first", "restart"):
         port = free_port()
         log_path = tmp_path / f"medallion-{start}.log"
         with open(log_path, "wb") as log:
-            process = subprocess.Popen([str(Path(sys.executable).with_name("medallion")), "--host", "127.0.0.1", "--port", str(port),
-                                        str(config_path)], env=env, stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("medallion")), "--host", "127.0.0.1", "--port", str(port), str(config_path)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             base = f"http://127.0.0.1:{port}"
             headers = {"Accept": TAXII, "Authorization": "Basic " + b64encode(b"admin:Password0").decode()}
 
-            def get(path: str) -> dict:
+            def get(path: str, base: str = base, headers: dict = headers) -> dict:
                 request = urllib.request.Request(base + path, headers=headers)
                 with urllib.request.urlopen(request, timeout=10) as response:
                     assert response.headers["Content-Type"] == TAXII
@@ -604,11 +643,18 @@ def test_the_backend_takes_medallions_backend_configuration(shared_data, tmp_pat
 
     monkeypatch.setenv("FIMISHARE_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("FIMISHARE_DATABASE_URL", raising=False)
-    backend = connect_to_backend({"module": "fimishare.platform.medallion", "module_class": "MedallionBackend",
-                                  "filename": str(medallion_file(shared_data)), "account": "medallion-users"})
+    backend = connect_to_backend(
+        {
+            "module": "fimishare.platform.medallion",
+            "module_class": "MedallionBackend",
+            "filename": str(medallion_file(shared_data)),
+            "account": "medallion-users",
+        }
+    )
     assert {root.name for root in backend.store.collections.roots()} >= set(FILE_ROOTS)
     assert backend.store.directory.account("medallion-users").role == "sync"
     assert backend.store.collections.default_root().name == "trustgroup1"
     with pytest.raises(MedallionDataError, match="missing.json"):
-        connect_to_backend({"module": "fimishare.platform.medallion", "module_class": "MedallionBackend",
-                            "filename": str(tmp_path / "missing.json")})
+        connect_to_backend(
+            {"module": "fimishare.platform.medallion", "module_class": "MedallionBackend", "filename": str(tmp_path / "missing.json")}
+        )

@@ -1,5 +1,6 @@
 """The migrations build exactly the schema that store/schema.py describes, on both databases,
 never import the live code, and 0002 classifies stored versions as the live code does."""
+
 import ast
 import hashlib
 import textwrap
@@ -60,9 +61,13 @@ def _imports_of_fimishare(source: str, filename: str) -> list[str]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             names = ["." * node.level + (node.module or "")]
-        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)
-              and ast.unparse(node.func) in ("__import__", "import_module", "importlib.import_module")):
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and ast.unparse(node.func) in ("__import__", "import_module", "importlib.import_module")
+        ):
             names = [node.args[0].value]
         else:
             continue
@@ -91,8 +96,9 @@ def test_no_migration_imports_fimishare():
     code instead of importing it, which may have changed since."""
     files = sorted(VERSIONS.glob("*.py"))
     assert files
-    found = [hit for path in files
-             for hit in _imports_of_fimishare(path.read_text(encoding="utf-8"), str(path.relative_to(VERSIONS.parents[3])))]
+    found = [
+        hit for path in files for hit in _imports_of_fimishare(path.read_text(encoding="utf-8"), str(path.relative_to(VERSIONS.parents[3])))
+    ]
     assert found == [], "migrations must not import fimishare:\n" + "\n".join(found)
 
 
@@ -128,8 +134,8 @@ def _hand_made() -> list[dict]:
     """Markings of every kind (TLP 2.0 and 1.0, releasability, granular, repeated and unsorted
     refs) on reference and non-reference types, and objects the FIMI and cyber profiles cover
     by extension, by owned type and through a relationship's endpoints."""
-    from support.stix_factory import relationship, sdo
     from support.profile_bundles import cyber_bundle, fimi_bundle
+    from support.stix_factory import relationship, sdo
 
     from fimishare.sharing.markings import fimishare_marking_definition
     from fimishare.stix import TLP_1_0_IDS, TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED
@@ -137,11 +143,17 @@ def _hand_made() -> list[dict]:
 
     white = TLP_1_0_IDS["white"]
     releasable = fimishare_marking_definition("Releasable to A", releasable_to=[ORG_A])
-    hybrid = sdo("incident", name="Hybrid", object_marking_refs=[TLP_AMBER], created_by_ref=ORG_A, extensions={
-        INCIDENT_CORE_EXTENSION: {"extension_type": "property-extension", "determination": "suspected"},
-        FIMI_EXTENSION: {"extension_type": "property-extension", "target_countries": ["JP"]},
-        CYBER_EXTENSION: {"extension_type": "property-extension", "target_countries": ["JP"]},
-    })
+    hybrid = sdo(
+        "incident",
+        name="Hybrid",
+        object_marking_refs=[TLP_AMBER],
+        created_by_ref=ORG_A,
+        extensions={
+            INCIDENT_CORE_EXTENSION: {"extension_type": "property-extension", "determination": "suspected"},
+            FIMI_EXTENSION: {"extension_type": "property-extension", "target_countries": ["JP"]},
+            CYBER_EXTENSION: {"extension_type": "property-extension", "target_countries": ["JP"]},
+        },
+    )
     channel = sdo("channel", name="a channel", object_marking_refs=[TLP_GREEN])
     campaign = sdo("campaign", object_marking_refs=[TLP_GREEN], created_by_ref=ORG_B)
     return [
@@ -154,8 +166,13 @@ def _hand_made() -> list[dict]:
         sdo("x-mitre-data-source", name="source", object_marking_refs=[TLP_AMBER_STRICT]),
         sdo("identity", name="someone", identity_class="individual", object_marking_refs=[TLP_RED]),
         sdo("malware", object_marking_refs=[TLP_RED, TLP_1_0_IDS["green"], releasable["id"], TLP_RED]),
-        sdo("campaign", object_marking_refs=[releasable["id"]], created_by_ref=ORG_A,
-            granular_markings=[{"marking_ref": TLP_RED, "selectors": ["description"]}], description="secret"),
+        sdo(
+            "campaign",
+            object_marking_refs=[releasable["id"]],
+            created_by_ref=ORG_A,
+            granular_markings=[{"marking_ref": TLP_RED, "selectors": ["description"]}],
+            description="secret",
+        ),
         sdo("tool", granular_markings=[{"lang": "en", "selectors": ["name"]}]),
         campaign,
         {**campaign, "modified": "2024-12-01T09:00:00.000Z", "object_marking_refs": [TLP_AMBER]},  # a later version
@@ -179,39 +196,91 @@ def test_0002_classifies_stored_versions_as_the_live_code_does(database_url, sha
     from fimishare.stix_profiles.profiles import applying_profiles
     from fimishare.store.database import alembic_config
 
-    objects = [*_sample(shared_data / "disarm" / "DISARM.json", 8), *_sample(shared_data / "attack" / "mobile-attack-17.1.json", 8),
-               *_oasis_examples(shared_data / "oasis"), *_hand_made()]
+    objects = [
+        *_sample(shared_data / "disarm" / "DISARM.json", 8),
+        *_sample(shared_data / "attack" / "mobile-attack-17.1.json", 8),
+        *_oasis_examples(shared_data / "oasis"),
+        *_hand_made(),
+    ]
     provenances = [(org, submitted_by) for submitted_by in (None, ANALYST) for org in (ORG_A, ORG_B)]
     engine = make_engine(database_url)
     config = alembic_config(engine)
     command.upgrade(config, "0001")
     organisations = sa.table("organisations", *map(sa.column, ("id", "name", "is_node", "clearance", "created_at_us")))
-    versions = sa.table("object_versions", *map(sa.column, (
-        "pk", "id", "type", "spec_version", "modified_us", "created", "modified", "revoked", "created_by_ref", "source_org",
-        "submitted_by", "entry_path", "date_added_us", "content_hash", "json", "access_class", "profiles")),
-        sa.column("marking_refs", sa.JSON))
+    versions = sa.table(
+        "object_versions",
+        *map(
+            sa.column,
+            (
+                "pk",
+                "id",
+                "type",
+                "spec_version",
+                "modified_us",
+                "created",
+                "modified",
+                "revoked",
+                "created_by_ref",
+                "source_org",
+                "submitted_by",
+                "entry_path",
+                "date_added_us",
+                "content_hash",
+                "json",
+                "access_class",
+                "profiles",
+            ),
+        ),
+        sa.column("marking_refs", sa.JSON),
+    )
     rows = []
     for n, obj in enumerate(objects, 1):
         text = orjson.dumps(obj).decode()
         source_org, submitted_by = provenances[n % len(provenances)]
-        rows.append({"id": obj["id"], "type": obj["type"], "spec_version": obj.get("spec_version", "2.1"), "modified_us": n,
-                     "created": obj.get("created"), "modified": obj.get("modified"), "revoked": bool(obj.get("revoked")),
-                     "created_by_ref": obj.get("created_by_ref"), "marking_refs": obj.get("object_marking_refs", []),
-                     "source_org": source_org, "submitted_by": submitted_by, "entry_path": "import", "date_added_us": n,
-                     "content_hash": hashlib.sha256(text.encode()).hexdigest(), "json": text})
+        rows.append(
+            {
+                "id": obj["id"],
+                "type": obj["type"],
+                "spec_version": obj.get("spec_version", "2.1"),
+                "modified_us": n,
+                "created": obj.get("created"),
+                "modified": obj.get("modified"),
+                "revoked": bool(obj.get("revoked")),
+                "created_by_ref": obj.get("created_by_ref"),
+                "marking_refs": obj.get("object_marking_refs", []),
+                "source_org": source_org,
+                "submitted_by": submitted_by,
+                "entry_path": "import",
+                "date_added_us": n,
+                "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+                "json": text,
+            }
+        )
     with engine.begin() as connection:
-        connection.execute(sa.insert(organisations), [{"id": org, "name": org[-4:], "is_node": org == ORG_A, "clearance": None,
-                                                       "created_at_us": 0} for org in (ORG_A, ORG_B)])
+        connection.execute(
+            sa.insert(organisations),
+            [{"id": org, "name": org[-4:], "is_node": org == ORG_A, "clearance": None, "created_at_us": 0} for org in (ORG_A, ORG_B)],
+        )
         connection.execute(sa.insert(versions), rows)
     command.upgrade(config, "head")
 
-    classes = sa.table("access_classes", sa.column("id"), sa.column("key"), sa.column("object_marking_refs", sa.JSON),
-                       sa.column("source_org"), sa.column("submitted_by"), sa.column("created_by_ref"),
-                       sa.column("reference", sa.Boolean), sa.column("granular", sa.Boolean))
+    classes = sa.table(
+        "access_classes",
+        sa.column("id"),
+        sa.column("key"),
+        sa.column("object_marking_refs", sa.JSON),
+        sa.column("source_org"),
+        sa.column("submitted_by"),
+        sa.column("created_by_ref"),
+        sa.column("reference", sa.Boolean),
+        sa.column("granular", sa.Boolean),
+    )
     with engine.connect() as connection:
         stored = connection.execute(
             sa.select(versions.c.json, versions.c.source_org, versions.c.submitted_by, versions.c.profiles, classes)
-            .join(classes, classes.c.id == versions.c.access_class).order_by(versions.c.date_added_us)).all()
+            .join(classes, classes.c.id == versions.c.access_class)
+            .order_by(versions.c.date_added_us)
+        ).all()
         class_count = connection.execute(sa.select(sa.func.count()).select_from(classes)).scalar_one()
     engine.dispose()
 
@@ -222,10 +291,25 @@ def test_0002_classifies_stored_versions_as_the_live_code_does(database_url, sha
         obj = orjson.loads(row.json)
         expected = access_class_of(obj, row.source_org, row.submitted_by)
         names = " ".join(profile.name for profile in applying_profiles(obj, lookup))
-        assert (row.key, row.object_marking_refs, row.source_org, row.submitted_by, row.created_by_ref, row.reference,
-                row.granular, row.profiles) == (
-            expected.key, list(expected.object_marking_refs), expected.source_org, expected.submitted_by,
-            expected.created_by_ref, expected.reference, expected.granular, names), obj["id"]
+        assert (
+            row.key,
+            row.object_marking_refs,
+            row.source_org,
+            row.submitted_by,
+            row.created_by_ref,
+            row.reference,
+            row.granular,
+            row.profiles,
+        ) == (
+            expected.key,
+            list(expected.object_marking_refs),
+            expected.source_org,
+            expected.submitted_by,
+            expected.created_by_ref,
+            expected.reference,
+            expected.granular,
+            names,
+        ), obj["id"]
         keys.add(expected.key)
         profile_names[names] += 1
     assert class_count == len(keys)

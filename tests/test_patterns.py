@@ -1,4 +1,5 @@
 """The quick reading of simple patterns gives exactly stix2-patterns' answers, for STIX 2.1 and 2.0 patterns."""
+
 import string
 
 import pytest
@@ -6,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fimishare.ingest.patterns import _read_simple, _read_with_parser, read_pattern
-
 
 VERSIONS = ("2.1", "2.0")
 
@@ -74,8 +74,38 @@ def test_the_common_forms_take_the_quick_path():
 
 
 _pieces = st.sampled_from(
-    ["[", "]", " ", "  ", "domain-name", "url", "file", "x-y", ":", "value", "hashes", ".", "'SHA-256'", "MD5", "=", "!=",
-     "'a.b'", "'it\\'s'", "'\\\\'", "'", "\\", " AND ", " OR ", "AND", "or", "d41d8cd98f00b204e9800998ecf8427e", "a", "_", "-", "IN"]
+    [
+        "[",
+        "]",
+        " ",
+        "  ",
+        "domain-name",
+        "url",
+        "file",
+        "x-y",
+        ":",
+        "value",
+        "hashes",
+        ".",
+        "'SHA-256'",
+        "MD5",
+        "=",
+        "!=",
+        "'a.b'",
+        "'it\\'s'",
+        "'\\\\'",
+        "'",
+        "\\",
+        " AND ",
+        " OR ",
+        "AND",
+        "or",
+        "d41d8cd98f00b204e9800998ecf8427e",
+        "a",
+        "_",
+        "-",
+        "IN",
+    ]
 )
 
 

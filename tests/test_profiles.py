@@ -99,7 +99,12 @@ def test_published_extension_definitions_are_valid_stix():
         assert "$defs" in schema and "incident" in schema["$defs"]
     fimi_schema = json.loads(ext_defs[FIMI_EXTENSION]["schema"])["$defs"]
     assert fimi_schema["channel"]["properties"]["exposure_category"]["enum"] == [
-        "official-state-channel", "state-controlled", "state-linked", "state-aligned", "unattributed"]
+        "official-state-channel",
+        "state-controlled",
+        "state-linked",
+        "state-aligned",
+        "unattributed",
+    ]
     assert "cooperation_areas" in fimi_schema["incident"]["required"]
     # each call returns copies
     objects[1]["name"] = "changed"
@@ -136,16 +141,14 @@ def test_missing_determination():
     objects = fimi_bundle()
     incident = by_id(objects, "incident--")
     del incident["extensions"][INCIDENT_CORE_EXTENSION]["determination"]
-    assert_error(problems_for(objects, incident), json_path("extensions", INCIDENT_CORE_EXTENSION, "determination"),
-                 "determination")
+    assert_error(problems_for(objects, incident), json_path("extensions", INCIDENT_CORE_EXTENSION, "determination"), "determination")
 
 
 def test_bad_determination_value_in_cyber_incident():
     objects = cyber_bundle()
     incident = by_id(objects, "incident--")
     incident["extensions"][INCIDENT_CORE_EXTENSION]["determination"] = "confirmed"
-    assert_error(problems_for(objects, incident), json_path("extensions", INCIDENT_CORE_EXTENSION, "determination"),
-                 "confirmed")
+    assert_error(problems_for(objects, incident), json_path("extensions", INCIDENT_CORE_EXTENSION, "determination"), "confirmed")
 
 
 def test_missing_incident_core_extension():
@@ -159,8 +162,7 @@ def test_bad_cooperation_area():
     objects = fimi_bundle()
     incident = by_id(objects, "incident--")
     incident["extensions"][FIMI_EXTENSION]["cooperation_areas"] = ["hybrid-fimi", "sport"]
-    assert_error(problems_for(objects, incident), json_path("extensions", FIMI_EXTENSION, "cooperation_areas", 1),
-                 "'sport'")
+    assert_error(problems_for(objects, incident), json_path("extensions", FIMI_EXTENSION, "cooperation_areas", 1), "'sport'")
 
 
 def test_bad_cooperation_area_in_cyber_profile():
@@ -181,8 +183,7 @@ def test_bad_exposure_category():
     objects = fimi_bundle()
     channel = by_id(objects, "channel--")
     channel["extensions"][FIMI_EXTENSION]["exposure_category"] = "state-sponsored"
-    assert_error(problems_for(objects, channel), json_path("extensions", FIMI_EXTENSION, "exposure_category"),
-                 "state-sponsored")
+    assert_error(problems_for(objects, channel), json_path("extensions", FIMI_EXTENSION, "exposure_category"), "state-sponsored")
 
 
 @pytest.mark.parametrize("value", [101, -1, 70.5, "70"])
@@ -248,8 +249,7 @@ def test_fimi_uses_attack_technique_is_an_error():
 def test_fimi_uses_unresolvable_technique_is_a_warning():
     objects = fimi_bundle()
     incident = by_id(objects, "incident--")
-    uses = rel("a0000000-0000-4000-8000-0000000000fe", incident, "uses",
-               {"id": "attack-pattern--00000000-0000-4000-8000-000000000000"})
+    uses = rel("a0000000-0000-4000-8000-0000000000fe", incident, "uses", {"id": "attack-pattern--00000000-0000-4000-8000-000000000000"})
     problems = problems_for(objects, uses)
     assert not errors(problems)
     assert [(p.path, p.severity) for p in problems] == [("$.target_ref", Severity.WARNING)]
@@ -263,8 +263,13 @@ def test_cyber_uses_disarm_technique_is_an_error():
 
 
 def test_ics_attack_technique_with_t0_id_is_still_attack():
-    ics = technique("3b2c1d0e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", frameworks.MITRE_IDENTITY, "T0817", "Drive-by Compromise",
-                    "https://attack.mitre.org/techniques/T0817")
+    ics = technique(
+        "3b2c1d0e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+        frameworks.MITRE_IDENTITY,
+        "T0817",
+        "Drive-by Compromise",
+        "https://attack.mitre.org/techniques/T0817",
+    )
     objects = fimi_bundle() + [ics]
     uses = rel("a0000000-0000-4000-8000-0000000000fd", by_id(objects, "incident--"), "uses", ics)
     assert_error(problems_for(objects, uses), "$.target_ref", "MITRE ATT&CK")
@@ -290,8 +295,9 @@ def test_unknown_type_without_extension():
 def test_custom_types_allowed_with_prefix_or_new_sdo_extension():
     x_type = sdo("x-fimishare-note", "c0000000-0000-4000-8000-000000000002", name="n")
     assert check_object(x_type, lambda _id: None) == []
-    new_sdo = sdo("event", "c0000000-0000-4000-8000-000000000003", name="Election",
-                  extensions={OPENCTI_EXTENSION: {"extension_type": "new-sdo"}})
+    new_sdo = sdo(
+        "event", "c0000000-0000-4000-8000-000000000003", name="Election", extensions={OPENCTI_EXTENSION: {"extension_type": "new-sdo"}}
+    )
     assert check_object(new_sdo, lambda _id: None) == []
     for obj in (by_id(fimi_bundle(), "incident--"), TLP_GREEN_OBJECT):
         assert errors(check_object(obj, lambda _id: None)) == []
@@ -307,10 +313,8 @@ def test_channel_without_opencti_extension(variant):
         channel["extensions"][OPENCTI_EXTENSION] = {"extension_type": "property-extension"}
     else:
         del channel["extensions"][OPENCTI_EXTENSION]
-        channel["extensions"]["extension-definition--11111111-2222-4333-8444-555555555555"] = {
-            "extension_type": "new-sdo"}
-    assert_error(problems_for(objects, channel), json_path("extensions", OPENCTI_EXTENSION),
-                 "unknown type without an extension", "channel")
+        channel["extensions"]["extension-definition--11111111-2222-4333-8444-555555555555"] = {"extension_type": "new-sdo"}
+    assert_error(problems_for(objects, channel), json_path("extensions", OPENCTI_EXTENSION), "unknown type without an extension", "channel")
 
 
 def test_narrative_without_opencti_extension():
@@ -361,7 +365,10 @@ def test_opencti_property_extension_on_standard_objects_is_accepted():
     objects = fimi_bundle()
     incident = by_id(objects, "incident--")
     incident["extensions"][OPENCTI_EXTENSION] = {
-        "extension_type": "property-extension", "id": "8e2f1c4a-0000-4000-8000-000000000000", "type": "Incident"}
+        "extension_type": "property-extension",
+        "id": "8e2f1c4a-0000-4000-8000-000000000000",
+        "type": "Incident",
+    }
     assert check_object(incident, lookup_in(objects)) == []
 
 
@@ -383,5 +390,4 @@ def test_incident_core_impact_refs_need_not_resolve():
     core["impact_refs"] = ["impact--0d4e1c2b-3a5f-4b6c-8d7e-9f0a1b2c3d4e"]
     assert check_object(incident, lookup_in(objects)) == []
     core["impact_refs"] = ["malware--4c5d6e7f-8091-4a2b-8c3d-4e5f6a7b8c9d"]
-    assert_error(check_object(incident, lookup_in(objects)),
-                 json_path("extensions", INCIDENT_CORE_EXTENSION, "impact_refs", 0), "impact")
+    assert_error(check_object(incident, lookup_in(objects)), json_path("extensions", INCIDENT_CORE_EXTENSION, "impact_refs", 0), "impact")

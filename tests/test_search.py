@@ -1,5 +1,6 @@
 """Search, as analysts and SOC teams use it, on both engines: the embedded one (SQLite FTS5)
 and a real search node (make test starts one; FIMISHARE_TEST_ELASTICSEARCH_URL)."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,16 +11,16 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from support.stix_factory import indicator, relationship, sdo
 
 from fimishare.cli import main
 from fimishare.config import Settings
 from fimishare.node import Node
 from fimishare.search.indexer import Indexer
 from fimishare.search.query import QueryError, SearchQuery, parse_filters
-from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED
 from fimishare.sharing.markings import fimishare_marking_definition
+from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_CLEAR, TLP_GREEN, TLP_RED
 from fimishare.store.objects import Provenance
-from support.stix_factory import indicator, relationship, sdo
 
 FIMI_EXTENSION = "extension-definition--94ef16a4-16eb-43aa-93a7-1e1a3433fd06"
 ENGINES = ["embedded", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)]
@@ -112,36 +113,99 @@ def _drop(setup: SearchNode) -> None:
 
 # --------------------------------------------------------------------------- a small FIMI corpus
 
+
 def fimi_corpus() -> dict[str, dict]:
-    technique = sdo("attack-pattern", name="Develop Inauthentic Accounts", object_marking_refs=[TLP_CLEAR],
-                    external_references=[{"source_name": "DISARM", "external_id": "T0090"}])
-    actor = sdo("threat-actor", name="Storm-1516", aliases=["CopyCop"], threat_actor_types=["nation-state"],
-                object_marking_refs=[TLP_GREEN])
-    lighthouse = sdo("campaign", name="Operation Lighthouse", created="2024-03-05T10:00:00.000Z",
-                     modified="2024-03-05T10:00:00.000Z", labels=["election"], object_marking_refs=[TLP_GREEN],
-                     description="Coordinated campaigns amplifying election narratives through bot networks and look-alike outlets.",
-                     extensions={FIMI_EXTENSION: {"extension_type": "property-extension", "cooperation_areas": ["hybrid-fimi", "maritime"]}})
-    todai = sdo("campaign", name="灯台作戦", created="2024-04-10T08:00:00.000Z", modified="2024-04-10T08:00:00.000Z",
-                description="選挙に関する偽情報を拡散するキャンペーン。漁業関係者を標的とした。", lang="ja",
-                object_marking_refs=[TLP_GREEN],
-                extensions={FIMI_EXTENSION: {"extension_type": "property-extension", "cooperation_areas": ["hybrid-fimi"]}})
-    domain = indicator("[domain-name:value = 'news-lighthouse.example']", name="Look-alike outlet",
-                       created="2024-03-06T00:00:00.000Z", modified="2024-03-06T00:00:00.000Z",
-                       description="Domain impersonating a regional newspaper.", object_marking_refs=[TLP_GREEN])
-    address = indicator("[ipv4-addr:value = '203.0.113.7']", name="Amplifier host", created="2024-05-01T00:00:00.000Z",
-                        modified="2024-05-01T00:00:00.000Z", object_marking_refs=[TLP_GREEN])
-    uses = relationship(lighthouse, "uses", technique, object_marking_refs=[TLP_GREEN],
-                        created="2024-03-07T00:00:00.000Z", modified="2024-03-07T00:00:00.000Z")
-    attributed = relationship(lighthouse, "attributed-to", actor, object_marking_refs=[TLP_GREEN],
-                              created="2024-03-08T00:00:00.000Z", modified="2024-03-08T00:00:00.000Z")
-    amber_link = relationship(todai, "attributed-to", actor, object_marking_refs=[TLP_AMBER],
-                               created="2024-04-11T00:00:00.000Z", modified="2024-04-11T00:00:00.000Z")
-    report = sdo("report", name="Lighthouse assessment", published="2024-06-01T00:00:00.000Z", report_types=["campaign"],
-                 created="2024-06-01T00:00:00.000Z", modified="2024-06-01T00:00:00.000Z", object_marking_refs=[TLP_GREEN],
-                 object_refs=[lighthouse["id"], technique["id"], actor["id"], domain["id"]],
-                 description="How the Lighthouse operation spread its content.")
-    return {"technique": technique, "actor": actor, "lighthouse": lighthouse, "todai": todai, "domain": domain,
-            "address": address, "uses": uses, "attributed": attributed, "amber_link": amber_link, "report": report}
+    technique = sdo(
+        "attack-pattern",
+        name="Develop Inauthentic Accounts",
+        object_marking_refs=[TLP_CLEAR],
+        external_references=[{"source_name": "DISARM", "external_id": "T0090"}],
+    )
+    actor = sdo(
+        "threat-actor", name="Storm-1516", aliases=["CopyCop"], threat_actor_types=["nation-state"], object_marking_refs=[TLP_GREEN]
+    )
+    lighthouse = sdo(
+        "campaign",
+        name="Operation Lighthouse",
+        created="2024-03-05T10:00:00.000Z",
+        modified="2024-03-05T10:00:00.000Z",
+        labels=["election"],
+        object_marking_refs=[TLP_GREEN],
+        description="Coordinated campaigns amplifying election narratives through bot networks and look-alike outlets.",
+        extensions={FIMI_EXTENSION: {"extension_type": "property-extension", "cooperation_areas": ["hybrid-fimi", "maritime"]}},
+    )
+    todai = sdo(
+        "campaign",
+        name="灯台作戦",
+        created="2024-04-10T08:00:00.000Z",
+        modified="2024-04-10T08:00:00.000Z",
+        description="選挙に関する偽情報を拡散するキャンペーン。漁業関係者を標的とした。",
+        lang="ja",
+        object_marking_refs=[TLP_GREEN],
+        extensions={FIMI_EXTENSION: {"extension_type": "property-extension", "cooperation_areas": ["hybrid-fimi"]}},
+    )
+    domain = indicator(
+        "[domain-name:value = 'news-lighthouse.example']",
+        name="Look-alike outlet",
+        created="2024-03-06T00:00:00.000Z",
+        modified="2024-03-06T00:00:00.000Z",
+        description="Domain impersonating a regional newspaper.",
+        object_marking_refs=[TLP_GREEN],
+    )
+    address = indicator(
+        "[ipv4-addr:value = '203.0.113.7']",
+        name="Amplifier host",
+        created="2024-05-01T00:00:00.000Z",
+        modified="2024-05-01T00:00:00.000Z",
+        object_marking_refs=[TLP_GREEN],
+    )
+    uses = relationship(
+        lighthouse,
+        "uses",
+        technique,
+        object_marking_refs=[TLP_GREEN],
+        created="2024-03-07T00:00:00.000Z",
+        modified="2024-03-07T00:00:00.000Z",
+    )
+    attributed = relationship(
+        lighthouse,
+        "attributed-to",
+        actor,
+        object_marking_refs=[TLP_GREEN],
+        created="2024-03-08T00:00:00.000Z",
+        modified="2024-03-08T00:00:00.000Z",
+    )
+    amber_link = relationship(
+        todai,
+        "attributed-to",
+        actor,
+        object_marking_refs=[TLP_AMBER],
+        created="2024-04-11T00:00:00.000Z",
+        modified="2024-04-11T00:00:00.000Z",
+    )
+    report = sdo(
+        "report",
+        name="Lighthouse assessment",
+        published="2024-06-01T00:00:00.000Z",
+        report_types=["campaign"],
+        created="2024-06-01T00:00:00.000Z",
+        modified="2024-06-01T00:00:00.000Z",
+        object_marking_refs=[TLP_GREEN],
+        object_refs=[lighthouse["id"], technique["id"], actor["id"], domain["id"]],
+        description="How the Lighthouse operation spread its content.",
+    )
+    return {
+        "technique": technique,
+        "actor": actor,
+        "lighthouse": lighthouse,
+        "todai": todai,
+        "domain": domain,
+        "address": address,
+        "uses": uses,
+        "attributed": attributed,
+        "amber_link": amber_link,
+        "report": report,
+    }
 
 
 @pytest.fixture
@@ -187,8 +251,9 @@ def test_every_word_must_match(searching, corpus):
 
 
 def test_highlights_escape_markup_in_the_text(searching):
-    searching.ingest([sdo("campaign", name="Escaping", description="<script>alert('x')</script> lighthouse keeper",
-                          object_marking_refs=[TLP_GREEN])])
+    searching.ingest(
+        [sdo("campaign", name="Escaping", description="<script>alert('x')</script> lighthouse keeper", object_marking_refs=[TLP_GREEN])]
+    )
     searching.index()
     [hit] = searching.search("keeper").hits
     fragment = hit.highlights["description"][0]
@@ -209,8 +274,7 @@ def test_filters_narrow_the_hits(searching, corpus):
     assert searching.ids(filters=parse_filters(["label=election"])) == ids_of(corpus, "lighthouse")
     assert searching.ids(filters=parse_filters(["partner=" + searching.orgs["JP-NISC"]])) == set()
     assert searching.ids("lighthouse", filters=parse_filters(["type=indicator"])) == ids_of(corpus, "domain")
-    assert searching.ids(since="2024-04-01T00:00:00Z", until="2024-05-31T23:59:59Z") == ids_of(
-        corpus, "todai", "address", "amber_link")
+    assert searching.ids(since="2024-04-01T00:00:00Z", until="2024-05-31T23:59:59Z") == ids_of(corpus, "todai", "address", "amber_link")
 
 
 def test_facets_and_histogram_count_the_hits(searching, corpus):
@@ -226,9 +290,17 @@ def test_facets_and_histogram_count_the_hits(searching, corpus):
 
 
 def test_deep_paging_is_stable_and_complete(searching):
-    campaigns = [sdo("campaign", name=f"Paging {i}", description="paging corpus", object_marking_refs=[TLP_GREEN],
-                     created=f"2024-01-{1 + i % 28:02d}T00:00:00.000Z", modified=f"2024-01-{1 + i % 28:02d}T00:00:00.000Z")
-                 for i in range(230)]
+    campaigns = [
+        sdo(
+            "campaign",
+            name=f"Paging {i}",
+            description="paging corpus",
+            object_marking_refs=[TLP_GREEN],
+            created=f"2024-01-{1 + i % 28:02d}T00:00:00.000Z",
+            modified=f"2024-01-{1 + i % 28:02d}T00:00:00.000Z",
+        )
+        for i in range(230)
+    ]
     searching.ingest(campaigns)
     searching.index()
     expected = {c["id"] for c in campaigns}
@@ -262,8 +334,9 @@ def test_bad_requests_say_what_was_wrong():
 
 
 def test_lookup_of_many_values_refangs_and_normalises(searching, corpus):
-    results = searching.lookup(["news-lighthouse[.]example", "NEWS-LIGHTHOUSE.EXAMPLE.", "203[.]0[.]113[.]7",
-                                "never-seen.example", "hello world"])
+    results = searching.lookup(
+        ["news-lighthouse[.]example", "NEWS-LIGHTHOUSE.EXAMPLE.", "203[.]0[.]113[.]7", "never-seen.example", "hello world"]
+    )
     assert [r.ids for r in results] == [[corpus["domain"]["id"]], [corpus["domain"]["id"]], [corpus["address"]["id"]], [], []]
     assert results[0].kind == "domain" and results[0].normalised == "news-lighthouse.example"
     assert results[4].kind is None
@@ -288,23 +361,49 @@ def marked(searching):
     confidential = fimishare_marking_definition(f"confidential {uuid.uuid4().hex[:6]}", classification="CONFIDENTIAL")
     exercise = fimishare_marking_definition(f"exercise {uuid.uuid4().hex[:6]}", exercise="Blue Harbour 2026")
     cells = {
-        "clear": [TLP_CLEAR], "green": [TLP_GREEN], "amber": [TLP_AMBER], "amber_strict": [TLP_AMBER_STRICT], "red": [TLP_RED],
-        "green_for_jp": [TLP_GREEN, only_jp["id"]], "amber_for_jp": [TLP_AMBER, only_jp["id"]],
-        "confidential": [TLP_GREEN, confidential["id"]], "exercise": [TLP_GREEN, exercise["id"]],
+        "clear": [TLP_CLEAR],
+        "green": [TLP_GREEN],
+        "amber": [TLP_AMBER],
+        "amber_strict": [TLP_AMBER_STRICT],
+        "red": [TLP_RED],
+        "green_for_jp": [TLP_GREEN, only_jp["id"]],
+        "amber_for_jp": [TLP_AMBER, only_jp["id"]],
+        "confidential": [TLP_GREEN, confidential["id"]],
+        "exercise": [TLP_GREEN, exercise["id"]],
     }
-    objects = {name: indicator(f"[domain-name:value = '{name.replace('_', '-')}.marked.example']", name=f"marked {name}",
-                               description=f"secretive marked object {name}", object_marking_refs=refs)
-               for name, refs in cells.items()}
+    objects = {
+        name: indicator(
+            f"[domain-name:value = '{name.replace('_', '-')}.marked.example']",
+            name=f"marked {name}",
+            description=f"secretive marked object {name}",
+            object_marking_refs=refs,
+        )
+        for name, refs in cells.items()
+    }
     searching.ingest([confidential, exercise, *objects.values()])
-    posted = {"jp_red": indicator("[domain-name:value = 'jp-red.marked.example']", name="marked jp_red",
-                                  description="secretive marked object jp_red", object_marking_refs=[TLP_RED]),
-              "fr_amber": indicator("[domain-name:value = 'fr-amber.marked.example']", name="marked fr_amber",
-                                    description="secretive marked object fr_amber", object_marking_refs=[TLP_AMBER])}
+    posted = {
+        "jp_red": indicator(
+            "[domain-name:value = 'jp-red.marked.example']",
+            name="marked jp_red",
+            description="secretive marked object jp_red",
+            object_marking_refs=[TLP_RED],
+        ),
+        "fr_amber": indicator(
+            "[domain-name:value = 'fr-amber.marked.example']",
+            name="marked fr_amber",
+            description="secretive marked object fr_amber",
+            object_marking_refs=[TLP_AMBER],
+        ),
+    }
     searching.ingest([posted["jp_red"]], org="JP-NISC", account="jp-sync")
     searching.ingest([posted["fr_amber"]], org="FR-VIGINUM", account="fr-sync")
-    granular = indicator("[domain-name:value = 'granular.marked.example']", name="marked granular",
-                         description="hidden operative codename BLUEFIN", object_marking_refs=[TLP_GREEN],
-                         granular_markings=[{"marking_ref": TLP_RED, "selectors": ["description"]}])
+    granular = indicator(
+        "[domain-name:value = 'granular.marked.example']",
+        name="marked granular",
+        description="hidden operative codename BLUEFIN",
+        object_marking_refs=[TLP_GREEN],
+        granular_markings=[{"marking_ref": TLP_RED, "selectors": ["description"]}],
+    )
     searching.ingest([granular])
     searching.index()
     objects = {**objects, **posted, "granular": granular}
@@ -319,14 +418,16 @@ ACCOUNTS = [None, "jp-sync", "jp-viewer", "fr-sync"]
 def test_hits_totals_facets_and_lookups_show_only_what_the_reader_may_read(searching, marked, account, exercise):
     objects, node = marked
     principal = searching.principal(account, exercise)
-    readable = {name for name, obj in objects.items()
-                if node.gate.view(principal, node.store.objects.latest_versions([obj["id"]])[obj["id"]]) is not None}
+    readable = {
+        name
+        for name, obj in objects.items()
+        if node.gate.view(principal, node.store.objects.latest_versions([obj["id"]])[obj["id"]]) is not None
+    }
     # The table, spelled out, so a change in the policy shows up here too.
     expected = {
         # RED: the submitter only; AMBER and AMBER+STRICT: the source organisation (and
         # whoever a releasability marking names); CONFIDENTIAL: cleared readers only.
-        (None, False): {"clear", "green", "amber", "amber_strict", "green_for_jp", "amber_for_jp", "confidential",
-                        "fr_amber", "granular"},
+        (None, False): {"clear", "green", "amber", "amber_strict", "green_for_jp", "amber_for_jp", "confidential", "fr_amber", "granular"},
         ("jp-sync", False): {"clear", "green", "green_for_jp", "amber_for_jp", "jp_red", "granular"},
         ("jp-viewer", False): {"clear", "green", "green_for_jp", "amber_for_jp", "granular"},
         ("fr-sync", False): {"clear", "green", "fr_amber", "granular"},
@@ -346,8 +447,7 @@ def test_hits_totals_facets_and_lookups_show_only_what_the_reader_may_read(searc
     else:
         assert result.facets == {} and result.histogram == []
     domains = [f"{name.replace('_', '-')}.marked.example" for name in objects]
-    looked_up = searching.lookup(domains, account) if not exercise else searching.node.search.lookup(
-        domains, node.gate.readable(principal))
+    looked_up = searching.lookup(domains, account) if not exercise else searching.node.search.lookup(domains, node.gate.readable(principal))
     assert {i for r in looked_up for i in r.ids} == wanted
 
 
@@ -388,7 +488,9 @@ def test_new_versions_replace_the_document_and_older_ones_never_do(searching, co
 def test_indexing_twice_doubles_nothing(searching, corpus):
     before = searching.search(size=0).total
     Indexer(searching.node.store, searching.node.gate, searching.node.search).reindex()
-    searching.node.pipeline.ingest_objects(list(corpus.values()), Provenance(searching.node.store.node_organisation_id(), "import"))  # unchanged
+    searching.node.pipeline.ingest_objects(
+        list(corpus.values()), Provenance(searching.node.store.node_organisation_id(), "import")
+    )  # unchanged
     searching.index()
     stored_objects = {version.obj["id"] for version in searching.node.store.objects.iter_versions()}
     assert searching.search(size=0).total == before
@@ -432,22 +534,55 @@ def differential_corpus(seed: int = 7, count: int = 300) -> list[dict]:
         roll = rng.random()
         if roll < 0.4:
             host = "".join(rng.choices(HOST_SYLLABLES, k=4)) + rng.choice([".example", ".test"])
-            objects.append(indicator(f"[domain-name:value = '{host}']", name=f"host {n}", description=text, created=day,
-                                     modified=day, object_marking_refs=marking, **labels))
+            objects.append(
+                indicator(
+                    f"[domain-name:value = '{host}']",
+                    name=f"host {n}",
+                    description=text,
+                    created=day,
+                    modified=day,
+                    object_marking_refs=marking,
+                    **labels,
+                )
+            )
         else:
-            extension = {FIMI_EXTENSION: {"extension_type": "property-extension", "cooperation_areas": rng.sample(AREAS, rng.randint(1, 2))}}
-            objects.append(sdo("campaign", name=f"campaign {n}", description=text, created=day, modified=day,
-                               object_marking_refs=marking, extensions=extension, **labels))
+            extension = {
+                FIMI_EXTENSION: {"extension_type": "property-extension", "cooperation_areas": rng.sample(AREAS, rng.randint(1, 2))}
+            }
+            objects.append(
+                sdo(
+                    "campaign",
+                    name=f"campaign {n}",
+                    description=text,
+                    created=day,
+                    modified=day,
+                    object_marking_refs=marking,
+                    extensions=extension,
+                    **labels,
+                )
+            )
     return objects
 
 
 DIFFERENTIAL_QUERIES = [
-    {}, {"text": "election"}, {"text": "narratives"}, {"text": "phishing maritime"}, {"text": "選挙"}, {"text": "偽情報"},
-    {"text": "安全保障 干渉"}, {"text": "election 選挙"}, {"text": "kazu"}, {"text": "zupo.test"},
-    {"text": "forgery", "filters": {"type": ("indicator",)}}, {"filters": {"lang": ("ja",)}},
-    {"filters": {"labels": ("election", "health")}}, {"filters": {"area": ("maritime",)}, "text": "satellite"},
-    {"filters": {"tlp": ("amber",)}}, {"since": "2024-03-01T00:00:00Z", "until": "2024-06-30T23:59:59Z", "text": "outlet"},
-    {"text": "proxy", "interval": "week"}, {"text": "nothing-matches-this"},
+    {},
+    {"text": "election"},
+    {"text": "narratives"},
+    {"text": "phishing maritime"},
+    {"text": "選挙"},
+    {"text": "偽情報"},
+    {"text": "安全保障 干渉"},
+    {"text": "election 選挙"},
+    {"text": "kazu"},
+    {"text": "zupo.test"},
+    {"text": "forgery", "filters": {"type": ("indicator",)}},
+    {"filters": {"lang": ("ja",)}},
+    {"filters": {"labels": ("election", "health")}},
+    {"filters": {"area": ("maritime",)}, "text": "satellite"},
+    {"filters": {"tlp": ("amber",)}},
+    {"since": "2024-03-01T00:00:00Z", "until": "2024-06-30T23:59:59Z", "text": "outlet"},
+    {"text": "proxy", "interval": "week"},
+    {"text": "nothing-matches-this"},
 ]
 
 
@@ -459,7 +594,10 @@ def test_both_engines_give_the_same_answers_on_the_same_data(tmp_path, elasticse
     setup = SearchNode({"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}"})
     objects = differential_corpus()
     setup.ingest(objects)
-    engines = [EmbeddedEngine(tmp_path / "embedded.sqlite"), ElasticsearchEngine(elasticsearch_url, f"fimishare-diff-{uuid.uuid4().hex[:8]}")]
+    engines = [
+        EmbeddedEngine(tmp_path / "embedded.sqlite"),
+        ElasticsearchEngine(elasticsearch_url, f"fimishare-diff-{uuid.uuid4().hex[:8]}"),
+    ]
     try:
         for engine in engines:
             Indexer(setup.node.store, setup.node.gate, engine).reindex()
@@ -478,13 +616,15 @@ def test_both_engines_give_the_same_answers_on_the_same_data(tmp_path, elasticse
                         if after is None:
                             break
                     relevance = engine.search(SearchQuery(**{**spec, "size": 1000}), readable)
-                    answers.append({
-                        "total": pages[0].total,
-                        "by date": [hit.id for page in pages for hit in page.hits],
-                        "by relevance": sorted(hit.id for hit in relevance.hits),
-                        "facets": pages[0].facets,
-                        "histogram": pages[0].histogram,
-                    })
+                    answers.append(
+                        {
+                            "total": pages[0].total,
+                            "by date": [hit.id for page in pages for hit in page.hits],
+                            "by relevance": sorted(hit.id for hit in relevance.hits),
+                            "facets": pages[0].facets,
+                            "histogram": pages[0].histogram,
+                        }
+                    )
                 embedded, elastic = answers
                 assert embedded == elastic, (account, spec)
                 assert embedded["total"] == len(embedded["by date"]), spec
@@ -512,8 +652,10 @@ SOURCES = [("EEAS", None), ("JP-NISC", "jp-sync"), ("FR-VIGINUM", "fr-sync"), ("
 
 
 @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(MARKINGS), st.sampled_from(SOURCES), st.booleans()), min_size=1, max_size=6),
-       st.sampled_from(ACCOUNTS))
+@given(
+    st.lists(st.tuples(st.sampled_from(MARKINGS), st.sampled_from(SOURCES), st.booleans()), min_size=1, max_size=6),
+    st.sampled_from(ACCOUNTS),
+)
 def test_search_shows_exactly_what_the_policy_lets_the_reader_read(searching, cells, account):
     tag = f"prop{uuid.uuid4().hex[:10]}"
     made = []
@@ -531,4 +673,3 @@ def test_search_shows_exactly_what_the_policy_lets_the_reader_read(searching, ce
     assert searching.ids(tag, account) == readable
     looked = searching.lookup([f"{tag}-{n}.example" for n in range(len(made))], account)
     assert {i for r in looked for i in r.ids} == readable
-

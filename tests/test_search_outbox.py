@@ -1,5 +1,6 @@
 """The outbox between the store and the search index: written with every stored version,
 drained by the worker, kept while the search engine is down."""
+
 from __future__ import annotations
 
 import socket
@@ -13,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from support.stix_factory import indicator, sdo
 
+from fimishare import worker as search_worker
 from fimishare.cli import main
 from fimishare.config import Settings
 from fimishare.node import Node
 from fimishare.search import SearchUnavailable
-from fimishare import worker as search_worker
 from fimishare.search.indexer import Indexer
 from fimishare.sharing.access import Readable
 from fimishare.stix import TLP_GREEN
@@ -30,8 +31,13 @@ SEARCH_NODE = Path(__file__).parent / "services" / "search-node.sh"
 def search_node(action: str, directory: Path, port: int | None = None) -> str:
     """tests/services/search-node.sh, for a node of the test's own; its URL when it starts."""
     args = ["bash", str(SEARCH_NODE), action, str(directory)] + ([str(port)] if port else [])
-    done = subprocess.run(args, capture_output=True, text=True, timeout=600,
-                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "FIMISHARE_SEARCH_NODE_HEAP": "512m"})
+    done = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "FIMISHARE_SEARCH_NODE_HEAP": "512m"},
+    )
     assert done.returncode == 0, f"search-node.sh {action} failed ({done.returncode}): {done.stderr}"
     return done.stdout.strip()
 
@@ -97,8 +103,11 @@ def test_ingest_goes_on_while_the_search_engine_is_unreachable(tmp_path):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
-           "FIMISHARE_ELASTICSEARCH_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        "FIMISHARE_HOME": str(tmp_path / "home"),
+        "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
+        "FIMISHARE_ELASTICSEARCH_URL": f"http://127.0.0.1:{port}",
+    }
     runner = CliRunner()
     assert runner.invoke(main, ["init", "--org-name", "EEAS"], env=env).exit_code == 0
     node = Node(Settings.from_env(env))
@@ -123,16 +132,21 @@ def test_a_search_node_that_stops_mid_ingest_loses_and_doubles_nothing(tmp_path,
     worker = None
     try:
         url = search_node("start", directory, port)
-        env = {"FIMISHARE_HOME": str(tmp_path / "home"), "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
-               "FIMISHARE_ELASTICSEARCH_URL": url, "FIMISHARE_ELASTICSEARCH_INDEX": f"outage-{uuid.uuid4().hex[:8]}"}
+        env = {
+            "FIMISHARE_HOME": str(tmp_path / "home"),
+            "FIMISHARE_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
+            "FIMISHARE_ELASTICSEARCH_URL": url,
+            "FIMISHARE_ELASTICSEARCH_INDEX": f"outage-{uuid.uuid4().hex[:8]}",
+        }
         assert CliRunner().invoke(main, ["init", "--org-name", "EEAS"], env=env).exit_code == 0
         node = Node(Settings.from_env(env))
         indexing = Node(Settings.from_env(env))  # the worker's own, as `fimishare worker` would have
-        worker = threading.Thread(target=search_worker.run, args=(Indexer(indexing.store, indexing.gate, indexing.search), stop, 0.2), daemon=True)
+        worker = threading.Thread(
+            target=search_worker.run, args=(Indexer(indexing.store, indexing.gate, indexing.search), stop, 0.2), daemon=True
+        )
         worker.start()
         for batch in range(30):
-            objects = [indicator(f"[domain-name:value = 'outage-{batch}-{n}.example']", object_marking_refs=[TLP_GREEN])
-                       for n in range(40)]
+            objects = [indicator(f"[domain-name:value = 'outage-{batch}-{n}.example']", object_marking_refs=[TLP_GREEN]) for n in range(40)]
             assert node.pipeline.ingest_objects(objects, local(node)).stored == 40
             if batch == 8:
                 search_node("kill", directory)

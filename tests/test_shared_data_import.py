@@ -1,4 +1,5 @@
 """The real public data imports as a user would import it, on both databases."""
+
 import os
 import signal
 import subprocess
@@ -7,14 +8,14 @@ import time
 
 import orjson
 from sqlalchemy import func, select
+from support.stix_factory import bundle, indicator, sdo
 
 from fimishare import feeds
-from fimishare.stix_profiles.frameworks import framework_of, technique_id
 from fimishare.ingest.parsing import parse_stix
+from fimishare.stix import Outcome
+from fimishare.stix_profiles.frameworks import framework_of, technique_id
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import object_versions, observables
-from support.stix_factory import bundle, indicator, sdo
-from fimishare.stix import Outcome
 
 
 def local(node, path="import"):
@@ -22,7 +23,9 @@ def local(node, path="import"):
 
 
 def test_disarm_and_attack_import_and_stay_apart_by_creator(node, shared_data):
-    report = feeds.import_paths(node.pipeline, [shared_data / "disarm" / "DISARM.json", shared_data / "attack" / "mobile-attack-17.1.json"], local(node))
+    report = feeds.import_paths(
+        node.pipeline, [shared_data / "disarm" / "DISARM.json", shared_data / "attack" / "mobile-attack-17.1.json"], local(node)
+    )
     assert report.ok, report.errors()[:3]
     assert report.stored == 698 + 2148
     patterns = [v.obj for v in node.store.objects.iter_versions(types=["attack-pattern"])]
@@ -31,7 +34,9 @@ def test_disarm_and_attack_import_and_stay_apart_by_creator(node, shared_data):
     assert "T0002" in disarm and "T0002" not in attack
     assert len(disarm) == 391 and len(attack) == 188
     # both frameworks cite source_name "mitre-attack": only the creator tells them apart
-    assert all(any(r.get("source_name") == "mitre-attack" for r in p["external_references"]) for p in patterns if framework_of(p) == "disarm")
+    assert all(
+        any(r.get("source_name") == "mitre-attack" for r in p["external_references"]) for p in patterns if framework_of(p) == "disarm"
+    )
 
 
 def test_a_new_attack_release_adds_versions_and_refuses_silent_rewrites(node, shared_data):
@@ -103,7 +108,9 @@ def test_large_inputs_analysed_in_parallel_give_the_same_outcomes(node):
     assert statuses[-1] == "unchanged"
     assert node.store.objects.lookup([("domain", "host3.example")])[("domain", "host3.example")]
     again = node.pipeline.ingest_objects(objects, local(node))
-    assert [o.status for o in again.outcomes if o.status != Outcome.REJECTED] == ["unchanged"] * (len(objects) - statuses.count(Outcome.REJECTED))
+    assert [o.status for o in again.outcomes if o.status != Outcome.REJECTED] == ["unchanged"] * (
+        len(objects) - statuses.count(Outcome.REJECTED)
+    )
     node.pipeline.workers = 1
     sequential = node.pipeline.ingest_objects(objects, local(node))
     assert [(o.id, o.status, [p.path for p in o.problems]) for o in sequential.outcomes] == [
@@ -126,7 +133,9 @@ def test_a_killed_import_leaves_only_whole_objects_and_a_rerun_completes_it(node
     held = node.store.objects.count()
     assert 0 < held
     with node.store.engine.connect() as connection:
-        rows = connection.execute(select(object_versions.c.date_added_us, object_versions.c.json).where(object_versions.c.type == "indicator")).all()
+        rows = connection.execute(
+            select(object_versions.c.date_added_us, object_versions.c.json).where(object_versions.c.type == "indicator")
+        ).all()
         indexed = set(connection.execute(select(observables.c.version_added_us)).scalars())
     # every stored version is whole: its JSON parses and its observable is indexed with it
     assert all(orjson.loads(row.json)["type"] == "indicator" for row in rows)

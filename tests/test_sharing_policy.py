@@ -1,4 +1,5 @@
 """The sharing table of docs/sharing-policy.md, cell by cell."""
+
 from __future__ import annotations
 
 import copy
@@ -6,8 +7,8 @@ import copy
 import pytest
 from stix2validator import ValidationOptions, validate_instance
 
-from fimishare.sharing import Channel, Holding, Principal, Recipient, SharingPolicy
 from fimishare import stix
+from fimishare.sharing import Channel, Holding, Principal, Recipient, SharingPolicy
 from fimishare.sharing import markings as mk
 
 NODE = "identity--00000000-0000-4000-8000-00000000000a"
@@ -47,40 +48,56 @@ SECRET = mk.fimishare_marking_definition("SECRET", classification="SECRET")
 BOGUS_LEVEL = mk.fimishare_marking_definition("COSMIC", classification="COSMIC")
 EXERCISE = mk.fimishare_marking_definition("EX", exercise="BALTIC-SHIELD")
 STATEMENT = {
-    "type": "marking-definition", "spec_version": "2.1",
+    "type": "marking-definition",
+    "spec_version": "2.1",
     "id": "marking-definition--3a1b7e0a-8c1e-4a4f-9e3b-6f1d2c3b4a50",
-    "created": "2024-01-01T00:00:00.000Z", "definition_type": "statement",
+    "created": "2024-01-01T00:00:00.000Z",
+    "definition_type": "statement",
     "definition": {"statement": "Copyright 2024 Example"},
 }
 UNKNOWN_EXT = {
-    "type": "marking-definition", "spec_version": "2.1",
+    "type": "marking-definition",
+    "spec_version": "2.1",
     "id": "marking-definition--3a1b7e0a-8c1e-4a4f-9e3b-6f1d2c3b4a51",
-    "created": "2024-01-01T00:00:00.000Z", "name": "IEP",
+    "created": "2024-01-01T00:00:00.000Z",
+    "name": "IEP",
     "extensions": {"extension-definition--11111111-2222-4333-8444-555555555555": {"extension_type": "property-extension", "x": 1}},
 }
 FIMI_EXTRA_KEY = {
-    "type": "marking-definition", "spec_version": "2.1",
+    "type": "marking-definition",
+    "spec_version": "2.1",
     "id": "marking-definition--3a1b7e0a-8c1e-4a4f-9e3b-6f1d2c3b4a52",
-    "created": "2024-01-01T00:00:00.000Z", "name": "odd",
+    "created": "2024-01-01T00:00:00.000Z",
+    "name": "odd",
     "extensions": {mk.FIMISHARE_MARKING_EXTENSION: {"extension_type": "property-extension", "no_foreign_nationals": True}},
 }
-DEFS = {**mk.default_marking_definitions(),
-        **{d["id"]: d for d in (REL, REL_B, REL_C, CONF, SECRET, BOGUS_LEVEL, EXERCISE, STATEMENT, UNKNOWN_EXT, FIMI_EXTRA_KEY)}}
+DEFS = {
+    **mk.default_marking_definitions(),
+    **{d["id"]: d for d in (REL, REL_B, REL_C, CONF, SECRET, BOGUS_LEVEL, EXERCISE, STATEMENT, UNKNOWN_EXT, FIMI_EXTRA_KEY)},
+}
 UNKNOWN_ID = "marking-definition--99999999-9999-4999-8999-999999999999"
 
 POLICY = SharingPolicy(NODE, marking_definitions=DEFS)
 OPTS = ValidationOptions(version="2.1")
 
-TLP = {"clear": stix.TLP_CLEAR, "green": stix.TLP_GREEN, "amber": stix.TLP_AMBER,
-       "amber+strict": stix.TLP_AMBER_STRICT, "red": stix.TLP_RED}
+TLP = {
+    "clear": stix.TLP_CLEAR,
+    "green": stix.TLP_GREEN,
+    "amber": stix.TLP_AMBER,
+    "amber+strict": stix.TLP_AMBER_STRICT,
+    "red": stix.TLP_RED,
+}
 
 
 def campaign(refs, **extra):
     obj = {
-        "type": "campaign", "spec_version": "2.1",
+        "type": "campaign",
+        "spec_version": "2.1",
         "id": "campaign--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c11",
-        "created": "2024-11-01T00:00:00.000Z", "modified": "2024-11-01T00:00:00.000Z",
-        "created_by_ref": CREATOR, "name": "Operation Doppelganger relay",
+        "created": "2024-11-01T00:00:00.000Z",
+        "modified": "2024-11-01T00:00:00.000Z",
+        "created_by_ref": CREATOR,
+        "name": "Operation Doppelganger relay",
         "description": "Cloned news sites amplifying narratives.",
     }
     if refs:
@@ -111,11 +128,21 @@ TABLE = [
     ("AMBER partner", [TLP["amber"]], SRC, R_HOME, {"creator_org"}),
     ("AMBER+rel partner", [TLP["amber"], REL["id"]], SRC, R_NAMED, {"creator_org", "named_org"}),
     ("AMBER local", [TLP["amber"]], NODE, {"node_analyst", "creator_user", "submitter"}, {"creator_org"}),
-    ("AMBER+rel local", [TLP["amber"], REL["id"]], NODE,
-     {"node_analyst", "creator_user", "submitter", "named_org_user", "named_individual"}, {"creator_org", "named_org"}),
+    (
+        "AMBER+rel local",
+        [TLP["amber"], REL["id"]],
+        NODE,
+        {"node_analyst", "creator_user", "submitter", "named_org_user", "named_individual"},
+        {"creator_org", "named_org"},
+    ),
     ("AMBER+STRICT local", [TLP["amber+strict"]], NODE, {"node_analyst", "creator_user", "submitter"}, {"creator_org"}),
-    ("AMBER+STRICT+rel local", [TLP["amber+strict"], REL["id"]], NODE,
-     {"node_analyst", "creator_user", "submitter", "named_org_user", "named_individual"}, {"creator_org", "named_org"}),
+    (
+        "AMBER+STRICT+rel local",
+        [TLP["amber+strict"], REL["id"]],
+        NODE,
+        {"node_analyst", "creator_user", "submitter", "named_org_user", "named_individual"},
+        {"creator_org", "named_org"},
+    ),
     ("AMBER+STRICT partner", [TLP["amber+strict"]], SRC, {"node_analyst", "source_user"}, set()),
     ("AMBER+STRICT+rel partner", [TLP["amber+strict"], REL["id"]], SRC, {"node_analyst", "source_user"}, set()),
     ("RED local", [TLP["red"]], NODE, {"submitter"}, set()),
@@ -182,12 +209,15 @@ def test_unknown_role_and_channel_rejected():
 
 
 # ----------------------------------------------------------------------------- combination
-@pytest.mark.parametrize("old, new", [
-    ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "clear"),
-    ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green"),
-    ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber"),
-    ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "clear"),
+        ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green"),
+        ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber"),
+        ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"),
+    ],
+)
 @pytest.mark.parametrize("source", [NODE, SRC])
 def test_tlp_1_0_reads_as_2_0(old, new, source):
     assert stix.TLP_1_0_TO_2_0[old] == TLP[new]
@@ -197,14 +227,17 @@ def test_tlp_1_0_reads_as_2_0(old, new, source):
     assert recipients_allowed(POLICY, h_old, "sync") == recipients_allowed(POLICY, h_new, "sync")
 
 
-@pytest.mark.parametrize("refs, same_as", [
-    (["green", "amber"], "amber"),
-    (["amber", "green", "clear"], "amber"),
-    (["clear", "green"], "green"),
-    (["amber", "red"], "red"),
-    (["amber+strict", "amber"], "amber+strict"),
-    (["red", "clear"], "red"),
-])
+@pytest.mark.parametrize(
+    "refs, same_as",
+    [
+        (["green", "amber"], "amber"),
+        (["amber", "green", "clear"], "amber"),
+        (["clear", "green"], "green"),
+        (["amber", "red"], "red"),
+        (["amber+strict", "amber"], "amber+strict"),
+        (["red", "clear"], "red"),
+    ],
+)
 @pytest.mark.parametrize("source", [NODE, SRC])
 def test_most_restrictive_tlp_applies(refs, same_as, source):
     h = Holding(campaign([TLP[r] for r in refs] + [REL["id"]]), source, SUBMITTER)
@@ -226,9 +259,17 @@ def test_several_releasability_markings_intersect():
     assert recipients_allowed(POLICY, h, "sync") == {"source_org", "creator_org", "unnamed_org"}
 
 
-@pytest.mark.parametrize("refs", [
-    [UNKNOWN_ID], [TLP["clear"], UNKNOWN_ID], [UNKNOWN_EXT["id"]], [FIMI_EXTRA_KEY["id"]], [BOGUS_LEVEL["id"]], [42],
-])
+@pytest.mark.parametrize(
+    "refs",
+    [
+        [UNKNOWN_ID],
+        [TLP["clear"], UNKNOWN_ID],
+        [UNKNOWN_EXT["id"]],
+        [FIMI_EXTRA_KEY["id"]],
+        [BOGUS_LEVEL["id"]],
+        [42],
+    ],
+)
 def test_unknown_marking_fails_closed(refs):
     h = Holding(campaign(refs), NODE, SUBMITTER)
     assert readers_allowed(POLICY, h) == frozenset()
@@ -254,10 +295,17 @@ def test_statement_marking_restricts_nothing():
 
 
 # ----------------------------------------------------------------------------- classification
-@pytest.mark.parametrize("clearance, conf_ok, secret_ok", [
-    (None, False, False), ("UNCLASSIFIED", False, False), ("RESTRICTED", False, False),
-    ("CONFIDENTIAL", True, False), ("SECRET", True, True), ("NOT-A-LEVEL", False, False),
-])
+@pytest.mark.parametrize(
+    "clearance, conf_ok, secret_ok",
+    [
+        (None, False, False),
+        ("UNCLASSIFIED", False, False),
+        ("RESTRICTED", False, False),
+        ("CONFIDENTIAL", True, False),
+        ("SECRET", True, True),
+        ("NOT-A-LEVEL", False, False),
+    ],
+)
 def test_classification(clearance, conf_ok, secret_ok):
     p = Principal("identity--00000000-0000-4000-8000-0000000000a1", NODE, "analyst", clearance)
     r = Recipient(OTHER, clearance)
@@ -284,8 +332,14 @@ REAL_P = Principal("identity--00000000-0000-4000-8000-0000000000a1", NODE, "anal
 
 
 def ref_obj(otype, refs):
-    obj = {"type": otype, "spec_version": "2.1", "id": f"{otype}--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c12",
-           "created": "2024-11-01T00:00:00.000Z", "modified": "2024-11-01T00:00:00.000Z", "name": "n"}
+    obj = {
+        "type": otype,
+        "spec_version": "2.1",
+        "id": f"{otype}--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c12",
+        "created": "2024-11-01T00:00:00.000Z",
+        "modified": "2024-11-01T00:00:00.000Z",
+        "name": "n",
+    }
     if refs:
         obj["object_marking_refs"] = refs
     return obj
@@ -299,20 +353,23 @@ def test_exercise_data_only_in_exercise_context():
     assert POLICY.release(h, Recipient(OTHER), "sync") is None
 
 
-@pytest.mark.parametrize("otype, refs, ok", [
-    ("campaign", [TLP["clear"]], False),
-    ("campaign", [], False),
-    ("identity", [TLP["green"]], True),
-    ("marking-definition", [], True),
-    ("extension-definition", [], True),
-    ("attack-pattern", [TLP["clear"]], True),
-    ("attack-pattern", [], True),
-    ("attack-pattern", ["marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"], True),
-    ("attack-pattern", [TLP["green"]], False),
-    ("x-mitre-tactic", [TLP["clear"]], True),
-    ("x-mitre-tactic", [TLP["amber"]], False),
-    ("identity", [TLP["red"]], False),  # references still obey the other rules
-])
+@pytest.mark.parametrize(
+    "otype, refs, ok",
+    [
+        ("campaign", [TLP["clear"]], False),
+        ("campaign", [], False),
+        ("identity", [TLP["green"]], True),
+        ("marking-definition", [], True),
+        ("extension-definition", [], True),
+        ("attack-pattern", [TLP["clear"]], True),
+        ("attack-pattern", [], True),
+        ("attack-pattern", ["marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"], True),
+        ("attack-pattern", [TLP["green"]], False),
+        ("x-mitre-tactic", [TLP["clear"]], True),
+        ("x-mitre-tactic", [TLP["amber"]], False),
+        ("identity", [TLP["red"]], False),  # references still obey the other rules
+    ],
+)
 def test_exercise_context_sees_only_reference_real_objects(otype, refs, ok):
     h = Holding(ref_obj(otype, refs), NODE)
     assert POLICY.may_read(EX_P, h) is ok
@@ -337,18 +394,22 @@ def valid(obj):
     return result.is_valid, [str(e) for e in result.errors]
 
 
-@pytest.mark.parametrize("selector, check", [
-    ("description", lambda v: "description" not in v),
-    ("external_references.[0].url", lambda v: v["external_references"][0] == {"source_name": "euvsdisinfo", "external_id": "EVD-1"}),
-    ("external_references.[1].url", lambda v: v["external_references"] == [
-        {"source_name": "euvsdisinfo", "url": "https://example.org/a", "external_id": "EVD-1"}]),
-    ("labels.[1]", lambda v: v["labels"] == ["alpha", "charlie"]),
-    ("labels", lambda v: "labels" not in v),
-    ("name", lambda v: v["name"] == "[REDACTED]"),
-])
+@pytest.mark.parametrize(
+    "selector, check",
+    [
+        ("description", lambda v: "description" not in v),
+        ("external_references.[0].url", lambda v: v["external_references"][0] == {"source_name": "euvsdisinfo", "external_id": "EVD-1"}),
+        (
+            "external_references.[1].url",
+            lambda v: v["external_references"] == [{"source_name": "euvsdisinfo", "url": "https://example.org/a", "external_id": "EVD-1"}],
+        ),
+        ("labels.[1]", lambda v: v["labels"] == ["alpha", "charlie"]),
+        ("labels", lambda v: "labels" not in v),
+        ("name", lambda v: v["name"] == "[REDACTED]"),
+    ],
+)
 def test_granular_redaction(selector, check):
-    obj = rich([{"marking_ref": TLP["red"], "selectors": [selector]},
-                {"marking_ref": TLP["amber"], "selectors": ["labels.[2]"]}])
+    obj = rich([{"marking_ref": TLP["red"], "selectors": [selector]}, {"marking_ref": TLP["amber"], "selectors": ["labels.[2]"]}])
     before = copy.deepcopy(obj)
     h = Holding(obj, NODE, SUBMITTER)
     v = POLICY.view(READERS["node_analyst"], h)  # node org: AMBER yes, RED no
@@ -381,8 +442,12 @@ def test_granular_redaction_for_partner_and_release():
 
 
 def test_granular_ancestor_selector_covers_children():
-    obj = rich([{"marking_ref": TLP["red"], "selectors": ["external_references"]},
-                {"marking_ref": TLP["clear"], "selectors": ["external_references.[0].url"]}])
+    obj = rich(
+        [
+            {"marking_ref": TLP["red"], "selectors": ["external_references"]},
+            {"marking_ref": TLP["clear"], "selectors": ["external_references.[0].url"]},
+        ]
+    )
     v = POLICY.view(READERS["node_analyst"], Holding(obj, NODE))
     assert "external_references" not in v and "granular_markings" not in v
     assert valid(v) == (True, [])
@@ -396,8 +461,12 @@ def test_granular_marking_never_widens():
 
 
 def test_granular_all_removed_external_reference_entry_dropped():
-    obj = rich([{"marking_ref": TLP["red"], "selectors": ["external_references.[0].url", "external_references.[0].external_id"]},
-                {"marking_ref": TLP["amber"], "selectors": ["external_references.[1].url"]}])
+    obj = rich(
+        [
+            {"marking_ref": TLP["red"], "selectors": ["external_references.[0].url", "external_references.[0].external_id"]},
+            {"marking_ref": TLP["amber"], "selectors": ["external_references.[1].url"]},
+        ]
+    )
     v = POLICY.view(READERS["node_analyst"], Holding(obj, NODE))
     assert v["external_references"] == [{"source_name": "blog", "url": "https://example.org/b"}]
     assert v["granular_markings"] == [{"marking_ref": TLP["amber"], "selectors": ["external_references.[0].url"]}]
@@ -406,9 +475,15 @@ def test_granular_all_removed_external_reference_entry_dropped():
 
 def indicator(pattern, pattern_type):
     return {
-        "type": "indicator", "spec_version": "2.1", "id": "indicator--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c13",
-        "created": "2024-11-01T00:00:00.000Z", "modified": "2024-11-01T00:00:00.000Z", "name": "relay domain",
-        "pattern": pattern, "pattern_type": pattern_type, "valid_from": "2024-11-01T00:00:00Z",
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c13",
+        "created": "2024-11-01T00:00:00.000Z",
+        "modified": "2024-11-01T00:00:00.000Z",
+        "name": "relay domain",
+        "pattern": pattern,
+        "pattern_type": pattern_type,
+        "valid_from": "2024-11-01T00:00:00Z",
         "object_marking_refs": [TLP["green"]],
         "granular_markings": [{"marking_ref": TLP["red"], "selectors": ["pattern"]}],
     }
@@ -429,8 +504,13 @@ def test_required_opaque_pattern_replaced():
 
 
 def test_sco_value_with_format_withheld():
-    obj = {"type": "domain-name", "spec_version": "2.1", "id": "domain-name--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c14",
-           "value": "example.org", "granular_markings": [{"marking_ref": TLP["red"], "selectors": ["value"]}]}
+    obj = {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": "domain-name--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c14",
+        "value": "example.org",
+        "granular_markings": [{"marking_ref": TLP["red"], "selectors": ["value"]}],
+    }
     assert POLICY.view(READERS["node_analyst"], Holding(obj, NODE)) is None
 
 
@@ -462,11 +542,14 @@ def test_tlp_2_0_definitions_as_published():
     defs = stix.tlp_marking_definitions()
     assert [d["name"] for d in defs] == ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
     assert defs[0] == {
-        "type": "marking-definition", "spec_version": "2.1",
+        "type": "marking-definition",
+        "spec_version": "2.1",
         "id": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-        "created": "2022-10-01T00:00:00.000Z", "name": "TLP:CLEAR",
-        "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
-            "extension_type": "property-extension", "tlp_2_0": "clear"}},
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": "TLP:CLEAR",
+        "extensions": {
+            "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {"extension_type": "property-extension", "tlp_2_0": "clear"}
+        },
     }
     assert [d["extensions"][stix.TLP_2_0_EXTENSION]["tlp_2_0"] for d in defs] == ["clear", "green", "amber", "amber+strict", "red"]
     assert [d["id"] for d in defs] == [TLP[k] for k in ("clear", "green", "amber", "amber+strict", "red")]

@@ -4,6 +4,7 @@ The oracle below is written independently of fimishare.sharing.policy, straight 
 table, and works on the *generation parameters* (which TLP, who is named, ...) rather than
 on parsed markings.
 """
+
 from __future__ import annotations
 
 import copy
@@ -13,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stix2validator import ValidationOptions, validate_instance
 
-from fimishare.sharing import Channel, Holding, Principal, Recipient, SharingPolicy
 from fimishare import stix
+from fimishare.sharing import Channel, Holding, Principal, Recipient, SharingPolicy
 from fimishare.sharing import markings as mk
 from fimishare.sharing.access import access_class_of
 
@@ -40,11 +41,23 @@ TLP_IDS = {
 ORDER = ["clear", "green", "amber", "amber+strict", "red"]
 UNKNOWN = "marking-definition--99999999-9999-4999-8999-999999999999"
 
-SELECTORS = ["name", "description", "labels", "labels.[0]", "labels.[1]", "labels.[2]",
-             "external_references", "external_references.[0].url", "external_references.[1].url"]
+SELECTORS = [
+    "name",
+    "description",
+    "labels",
+    "labels.[0]",
+    "labels.[1]",
+    "labels.[2]",
+    "external_references",
+    "external_references.[0].url",
+    "external_references.[1].url",
+]
 SENTINELS = {  # property path -> the unique value stored there
-    "name": "sentinel-name", "description": "sentinel-description",
-    "labels.[0]": "sentinel-label-0", "labels.[1]": "sentinel-label-1", "labels.[2]": "sentinel-label-2",
+    "name": "sentinel-name",
+    "description": "sentinel-description",
+    "labels.[0]": "sentinel-label-0",
+    "labels.[1]": "sentinel-label-1",
+    "labels.[2]": "sentinel-label-2",
     "external_references.[0].url": "https://example.org/sentinel-url-0",
     "external_references.[1].url": "https://example.org/sentinel-url-1",
 }
@@ -82,10 +95,8 @@ def marking_id(spec):
 @st.composite
 def scenarios(draw):
     otype = draw(st.sampled_from(["campaign", "campaign", "campaign", "identity", "attack-pattern"]))
-    obj_specs = draw(st.lists(st.one_of(common_spec, unknown_spec) if draw(st.integers(0, 19)) == 0 else common_spec,
-                              max_size=4))
-    granular = draw(st.lists(st.tuples(common_spec, st.lists(st.sampled_from(SELECTORS), min_size=1, max_size=3, unique=True)),
-                             max_size=4))
+    obj_specs = draw(st.lists(st.one_of(common_spec, unknown_spec) if draw(st.integers(0, 19)) == 0 else common_spec, max_size=4))
+    granular = draw(st.lists(st.tuples(common_spec, st.lists(st.sampled_from(SELECTORS), min_size=1, max_size=3, unique=True)), max_size=4))
     source = draw(st.sampled_from([NODE, NODE] + ORGS[1:]))
     creator = draw(st.one_of(st.none(), st.sampled_from(ORGS)))
     submitter = draw(st.one_of(st.none(), st.sampled_from(PERSON_IDS)))
@@ -94,9 +105,13 @@ def scenarios(draw):
 
 def build(otype, obj_specs, granular, creator):
     obj = {
-        "type": otype, "spec_version": "2.1", "id": f"{otype}--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c11",
-        "created": "2024-11-01T00:00:00.000Z", "modified": "2024-11-01T00:00:00.000Z",
-        "name": SENTINELS["name"], "description": SENTINELS["description"],
+        "type": otype,
+        "spec_version": "2.1",
+        "id": f"{otype}--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c11",
+        "created": "2024-11-01T00:00:00.000Z",
+        "modified": "2024-11-01T00:00:00.000Z",
+        "name": SENTINELS["name"],
+        "description": SENTINELS["description"],
         "labels": [SENTINELS["labels.[0]"], SENTINELS["labels.[1]"], SENTINELS["labels.[2]"]],
         "external_references": [
             {"source_name": "src-0", "url": SENTINELS["external_references.[0].url"]},
@@ -130,7 +145,8 @@ def oracle(kind, org, user, clearance, exercise, specs, otype, obj_specs, source
         return False
     if exercise and not is_exercise:
         reference = otype == "identity" or (
-            otype == "attack-pattern" and all(s[0] == "tlp" and TLP_IDS[s[1]] == "clear" for s in obj_specs))
+            otype == "attack-pattern" and all(s[0] == "tlp" and TLP_IDS[s[1]] == "clear" for s in obj_specs)
+        )
         if not reference:
             return False
     # classification
@@ -191,8 +207,7 @@ def check(kind, org, user, clearance, exercise, scenario, result):
         # in (e.g. "labels" for "labels.[0]") is denied: a denied container hides its content
         selected = {s for _, sels in granular for s in sels}
         containers = [p for p in selected if path == p or path.startswith(p + ".")] + [path]
-        ok = all(oracle(kind, org, user, clearance, exercise, list(obj_specs) + covering(p, granular), *args)
-                 for p in containers)
+        ok = all(oracle(kind, org, user, clearance, exercise, list(obj_specs) + covering(p, granular), *args) for p in containers)
         if not ok:
             assert value not in text, f"{path} leaked"
             if path == "name":
@@ -241,24 +256,39 @@ def test_release_never_sends_what_the_table_denies(scenario, org, clearance, exe
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(sorted(TLP_IDS)), min_size=1, max_size=3), st.sampled_from(ORGS[1:]),
-       st.sampled_from(ORGS), st.one_of(st.none(), st.sampled_from(PERSON_IDS)))
+@given(
+    st.lists(st.sampled_from(sorted(TLP_IDS)), min_size=1, max_size=3),
+    st.sampled_from(ORGS[1:]),
+    st.sampled_from(ORGS),
+    st.one_of(st.none(), st.sampled_from(PERSON_IDS)),
+)
 def test_partner_red_and_amber_strict_never_released(tlp_ids, source, org, submitter):
     if not {"red", "amber+strict"} & {TLP_IDS[i] for i in tlp_ids}:
         tlp_ids = tlp_ids + [stix.TLP_AMBER_STRICT]
     rel = mk.fimishare_marking_definition("REL", releasable_to=ORGS)
     policy = SharingPolicy(NODE, marking_definitions={**mk.default_marking_definitions(), rel["id"]: rel})
-    obj = {"type": "campaign", "spec_version": "2.1", "id": "campaign--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c11",
-           "created": "2024-11-01T00:00:00.000Z", "modified": "2024-11-01T00:00:00.000Z", "name": "n",
-           "created_by_ref": org, "object_marking_refs": tlp_ids + [rel["id"]]}
+    obj = {
+        "type": "campaign",
+        "spec_version": "2.1",
+        "id": "campaign--6b6f4fa4-6c0c-4b8a-9c51-3f3b0a0e5c11",
+        "created": "2024-11-01T00:00:00.000Z",
+        "modified": "2024-11-01T00:00:00.000Z",
+        "name": "n",
+        "created_by_ref": org,
+        "object_marking_refs": tlp_ids + [rel["id"]],
+    }
     for ch in Channel:
         assert policy.release(Holding(obj, source, submitter), Recipient(org, "SECRET"), ch) is None
 
 
 @settings(max_examples=200, deadline=None)
-@given(scenarios(), st.sampled_from(ORGS[1:]), st.sampled_from([stix.TLP_RED, stix.TLP_AMBER_STRICT,
-                                                                 "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"]),
-       people, clearances)
+@given(
+    scenarios(),
+    st.sampled_from(ORGS[1:]),
+    st.sampled_from([stix.TLP_RED, stix.TLP_AMBER_STRICT, "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"]),
+    people,
+    clearances,
+)
 def test_partner_red_and_amber_strict_read_only_by_node_and_source_orgs(scenario, source, restrictive, person, clearance):
     otype, obj_specs, granular, _, creator, submitter = scenario
     obj_specs = [*obj_specs, ("tlp", restrictive)]

@@ -1,13 +1,14 @@
 """The store of record: versions, idempotence, date_added, provenance, observables, atomicity."""
+
 import threading
 
 import orjson
 from sqlalchemy import select
+from support.stix_factory import indicator, sdo
 
+from fimishare.stix import Outcome
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import object_versions
-from support.stix_factory import indicator, sdo
-from fimishare.stix import Outcome
 
 
 def provenance(node, path="import"):
@@ -45,7 +46,9 @@ def test_same_version_with_other_content_is_rejected_naming_the_object(node):
 
 def test_full_json_is_kept_verbatim_with_provenance_columns(node):
     obj = sdo("campaign", description="<b>bold</b> テスト", x_custom={"nested": [1, 2.5, None]}, revoked=False)
-    node.pipeline.ingest_objects([obj], Provenance(node.store.directory.node_organisation().id, "portal", "identity--0c259417-e3ea-49d3-bb33-f14823a1d4dc"))
+    node.pipeline.ingest_objects(
+        [obj], Provenance(node.store.directory.node_organisation().id, "portal", "identity--0c259417-e3ea-49d3-bb33-f14823a1d4dc")
+    )
     with node.store.engine.connect() as connection:
         row = connection.execute(select(object_versions).where(object_versions.c.id == obj["id"])).one()
     assert orjson.loads(row.json) == obj and list(orjson.loads(row.json)) == list(obj)
@@ -81,9 +84,11 @@ def test_concurrent_writers_get_date_added_in_commit_order(node):
     # A reader polling while writers commit: each poll may only find values above what it saw.
     while any(t.is_alive() for t in threads):
         with node.store.engine.connect() as connection:
-            fresh = connection.execute(
-                select(object_versions.c.date_added_us).where(object_versions.c.date_added_us > seen_max)
-            ).scalars().all()
+            fresh = (
+                connection.execute(select(object_versions.c.date_added_us).where(object_versions.c.date_added_us > seen_max))
+                .scalars()
+                .all()
+            )
         if fresh:
             assert min(fresh) > seen_max
             seen_max = max(fresh)
@@ -96,7 +101,12 @@ def test_concurrent_writers_get_date_added_in_commit_order(node):
 
 
 def test_observable_values_are_indexed_normalised_from_scos_and_patterns(node):
-    domain = {"type": "domain-name", "spec_version": "2.1", "id": "domain-name--1a8f4f1c-7fd5-5a5f-9d0a-6c2e9a3e3c55", "value": "News-Example.COM"}
+    domain = {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": "domain-name--1a8f4f1c-7fd5-5a5f-9d0a-6c2e9a3e3c55",
+        "value": "News-Example.COM",
+    }
     ind = indicator("[url:value = 'hxxp://Bad[.]Example/path'] OR [ipv4-addr:value = '203.0.113.7']")
     report = node.pipeline.ingest_objects([domain, ind], provenance(node))
     assert report.ok, report.errors()
@@ -104,4 +114,3 @@ def test_observable_values_are_indexed_normalised_from_scos_and_patterns(node):
     assert found[("domain", "news-example.com")] == [domain["id"]]
     assert found[("url", "http://bad.example/path")] == [ind["id"]]
     assert found[("ipv4", "203.0.113.7")] == [ind["id"]]
-

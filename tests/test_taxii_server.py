@@ -9,6 +9,7 @@ marking no object carries) keeps everything out but what is posted into it; so t
 not depend on each other's order. Tests of one module run one at a time in a process, so
 counting rows in the store before and after a request measures that request alone.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,21 +22,21 @@ from dataclasses import dataclass, field
 import orjson
 import pytest
 import requests
-from support.live_server import TAXII, node_cli, serving, taxii_request
-from support.services import DATABASE_KINDS, new_database
 from sqlalchemy import create_engine, func, select
 from stix2 import Filter
 from stix2 import v21 as stix
 from stix2.datastore.taxii import TAXIICollectionSink, TAXIICollectionSource
+from support.live_server import TAXII, node_cli, serving, taxii_request
+from support.services import DATABASE_KINDS, new_database
 from support.stix_factory import T0, bundle, indicator, relationship, sdo
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from fimishare.config import Settings
 from fimishare.node import Node
-from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED
-from fimishare.sharing.markings import fimishare_marking_definition
 from fimishare.sharing import Holding
+from fimishare.sharing.markings import fimishare_marking_definition
 from fimishare.sharing.principals import Principal
+from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED
 from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH
 from fimishare.store.schema import collection_entries, object_versions, taxii_statuses, timelines
 from fimishare.store.timeline import STORE_TIMELINE, from_timestamp, to_timestamp
@@ -122,8 +123,9 @@ class TaxiiNode:
     # -- taxii2-client ---------------------------------------------------------
 
     def client_collection(self, collection: str, account: str = "jp-sync") -> Collection:
-        return Collection(f"{self.base}/taxii2/{self.path(collection)}", user=self.accounts[account].name,
-                          password=self.accounts[account].secret)
+        return Collection(
+            f"{self.base}/taxii2/{self.path(collection)}", user=self.accounts[account].name, password=self.accounts[account].secret
+        )
 
     # -- the node's side -----------------------------------------------------------
 
@@ -133,16 +135,19 @@ class TaxiiNode:
         (CLI options) say otherwise. Registered as, and returned as, "root/<id>"."""
         grants = grants or ("--read", "*", "--write", "*")
         marking = marking or f"marking-definition--{uuid.uuid4()}"
-        collection_id = self.cli("collections", "add", "--root", root, "--title", f"test {uuid.uuid4().hex[:8]}",
-                                 "--marking", marking, *grants).strip()
+        collection_id = self.cli(
+            "collections", "add", "--root", root, "--title", f"test {uuid.uuid4().hex[:8]}", "--marking", marking, *grants
+        ).strip()
         self.collections[f"{root}/{collection_id}"] = collection_id
         return f"{root}/{collection_id}"
 
     def stored(self) -> tuple[int, int, int]:
         """(versions, collection entries, TAXII statuses) in the store: a request that is refused must change none."""
         with self.engine.connect() as connection:
-            return tuple(connection.execute(select(func.count()).select_from(table)).scalar()
-                         for table in (object_versions, collection_entries, taxii_statuses))
+            return tuple(
+                connection.execute(select(func.count()).select_from(table)).scalar()
+                for table in (object_versions, collection_entries, taxii_statuses)
+            )
 
     def now(self) -> str:
         """The last date_added the store gave: everything stored later is added_after it."""
@@ -191,10 +196,40 @@ def taxii(request, tmp_path_factory):
         }
         cli("roots", "add", "small", "--title", "Small posts only", "--max-content-length", str(SMALL_ROOT_MAX))
         cli("collections", "add", "--root", "small", "--title", "Small", "--alias", "small", "--read", "*", "--write", "*")
-        cli("collections", "add", "--root", "fimi", "--title", "VIGINUM only", "--alias", "fr-only",
-            "--marking", f"marking-definition--{uuid.uuid4()}", "--read", "FR-VIGINUM", "--write", "FR-VIGINUM")
-        cli("collections", "add", "--root", "fimi", "--title", "NISC reads, VIGINUM writes", "--alias", "jp-reads",
-            "--marking", f"marking-definition--{uuid.uuid4()}", "--read", "JP-NISC", "--read", "FR-VIGINUM", "--write", "FR-VIGINUM")
+        cli(
+            "collections",
+            "add",
+            "--root",
+            "fimi",
+            "--title",
+            "VIGINUM only",
+            "--alias",
+            "fr-only",
+            "--marking",
+            f"marking-definition--{uuid.uuid4()}",
+            "--read",
+            "FR-VIGINUM",
+            "--write",
+            "FR-VIGINUM",
+        )
+        cli(
+            "collections",
+            "add",
+            "--root",
+            "fimi",
+            "--title",
+            "NISC reads, VIGINUM writes",
+            "--alias",
+            "jp-reads",
+            "--marking",
+            f"marking-definition--{uuid.uuid4()}",
+            "--read",
+            "JP-NISC",
+            "--read",
+            "FR-VIGINUM",
+            "--write",
+            "FR-VIGINUM",
+        )
         listed = json.loads(cli("collections", "list", "--json"))
         collections = {f"{c['api_root']}/{c['alias']}": c["id"] for c in listed if c["alias"]}
         with serving(env, tmp_path) as base:
@@ -261,8 +296,12 @@ def test_discovery_and_api_roots(taxii):
     server.close()
 
     body, _ = taxii.get("exercise/", "fr-sync")
-    assert body == {"title": "Joint exercises", "description": body["description"], "versions": [TAXII],
-                    "max_content_length": DEFAULT_MAX_CONTENT_LENGTH}
+    assert body == {
+        "title": "Joint exercises",
+        "description": body["description"],
+        "versions": [TAXII],
+        "max_content_length": DEFAULT_MAX_CONTENT_LENGTH,
+    }
 
 
 def test_collections_and_rights_as_each_account_sees_them(taxii):
@@ -286,8 +325,14 @@ def test_collections_and_rights_as_each_account_sees_them(taxii):
     assert listed("fr-sync", "exercise") == {taxii.collections["exercise/joint-exercise"]: (True, True)}
 
     body, _ = taxii.get(taxii.path("fimi/partners"), "jp-sync")
-    assert body == {"id": partners, "title": "FIMI shared with EU and Japanese partners", "alias": "partners",
-                    "can_read": True, "can_write": True, "media_types": STIX_MEDIA_TYPES}
+    assert body == {
+        "id": partners,
+        "title": "FIMI shared with EU and Japanese partners",
+        "alias": "partners",
+        "can_read": True,
+        "can_write": True,
+        "media_types": STIX_MEDIA_TYPES,
+    }
 
     # No grant: the collection is not there for the partner, exactly like one that does not exist.
     unknown = str(uuid.uuid4())
@@ -378,7 +423,8 @@ def test_a_post_says_what_it_stored_and_reading_gives_the_last_version_of_each(t
     malware_v1, ind, camp, rel = posted.malware_v1, posted.ind, posted.camp, posted.rel
     assert (first.status, first.total_count, first.success_count, first.failure_count) == ("complete", 4, 4, 0)
     assert sorted((s["id"], s["version"]) for s in first.successes) == sorted(
-        (o["id"], version_of(o)) for o in (malware_v1, ind, camp, rel))
+        (o["id"], version_of(o)) for o in (malware_v1, ind, camp, rel)
+    )
     assert posted.second["success_count"] == 1
     everything = posted.everything
     assert set(everything) == {malware_v1["id"], ind["id"], camp["id"], rel["id"]}
@@ -411,6 +457,7 @@ def test_match_id_and_match_type(posted):
 
 def test_match_version(posted):
     client, malware_v1 = posted.client, posted.malware_v1
+
     # match[version]: first, last, all, an explicit version, and combinations.
     def malware_versions(version):
         objects = client.get_objects(id=malware_v1["id"], version=version).get("objects", [])
@@ -435,8 +482,7 @@ def test_match_spec_version(posted):
 
 
 def test_one_object_and_its_versions(taxii, posted):
-    client, collection, malware_v1, malware_v2, ind = (posted.client, posted.collection, posted.malware_v1, posted.malware_v2,
-                                                        posted.ind)
+    client, collection, malware_v1, malware_v2, ind = (posted.client, posted.collection, posted.malware_v1, posted.malware_v2, posted.ind)
     # Get one object, and its versions.
     assert client.get_object(malware_v1["id"]) == {"objects": [malware_v2], "more": False}
     assert client.get_object(malware_v1["id"], version="all")["objects"] == [malware_v1, malware_v2]
@@ -455,13 +501,15 @@ def test_the_manifest(taxii, posted):
     records = manifest["objects"]
     assert manifest["more"] is False
     assert sorted((r["id"], r["version"]) for r in records) == sorted(
-        [(malware_v1["id"], T0), (malware_v1["id"], T1)] + [(o["id"], version_of(o)) for o in (ind, camp, rel)])
+        [(malware_v1["id"], T0), (malware_v1["id"], T1)] + [(o["id"], version_of(o)) for o in (ind, camp, rel)]
+    )
     assert {r["media_type"] for r in records} == {STIX}
     dates = [r["date_added"] for r in records]
     assert dates == sorted(dates) and len(set(dates)) == len(dates)
     assert (headers["X-TAXII-Date-Added-First"], headers["X-TAXII-Date-Added-Last"]) == (dates[0], dates[-1])
     assert taxii.get(taxii.path(collection) + "manifest/", **{"match[type]": "malware"})[0]["objects"] == [
-        next(r for r in records if r["version"] == T1)]
+        next(r for r in records if r["version"] == T1)
+    ]
 
 
 def test_limit_and_next(taxii, posted):
@@ -553,8 +601,12 @@ def test_deleting_takes_versions_out_of_one_collection(taxii):
 
 def test_paging_through_ten_thousand_objects_while_another_partner_posts(taxii, tmp_path):
     statement = {
-        "type": "marking-definition", "spec_version": "2.1", "id": f"marking-definition--{uuid.uuid4()}",
-        "created": T0, "definition_type": "statement", "definition": {"statement": "Bulk test data; no restriction."},
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": f"marking-definition--{uuid.uuid4()}",
+        "created": T0,
+        "definition_type": "statement",
+        "definition": {"statement": "Bulk test data; no restriction."},
     }
     # The collection takes what carries the statement: the 10,000 imported objects, and what is posted into it.
     bulk = taxii.new_collection("cyber", marking=statement["id"])
@@ -571,9 +623,13 @@ def test_paging_through_ten_thousand_objects_while_another_partner_posts(taxii, 
             first_page.wait(60)
             while not paging_done.is_set():
                 batch = [campaign() for _ in range(5)]
-                response = session.post(f"{taxii.base}/taxii2/{taxii.path(bulk)}objects/", auth=taxii.accounts["jp-sync"].auth,
-                                        headers={"Accept": TAXII, "Content-Type": TAXII}, data=json.dumps({"objects": batch}),
-                                        timeout=60)
+                response = session.post(
+                    f"{taxii.base}/taxii2/{taxii.path(bulk)}objects/",
+                    auth=taxii.accounts["jp-sync"].auth,
+                    headers={"Accept": TAXII, "Content-Type": TAXII},
+                    data=json.dumps({"objects": batch}),
+                    timeout=60,
+                )
                 if response.status_code != 202 or response.json()["success_count"] != 5:
                     problems.append(response.text)
                     return
@@ -621,8 +677,10 @@ def test_paging_through_ten_thousand_objects_while_another_partner_posts(taxii, 
     # A limit over the server's page size gets a page of that size (1000), and `more`.
     body, _ = taxii.get(taxii.path(bulk) + "objects/", "fr-sync", limit=5000)
     assert len(body["objects"]) == 1000 and body["more"] is True
-    print(f"paged {BULK_OBJECTS} objects in {pages} pages in {elapsed:.1f} s; "
-          f"{len(posted)} posted meanwhile, {during} of them seen while paging")
+    print(
+        f"paged {BULK_OBJECTS} objects in {pages} pages in {elapsed:.1f} s; "
+        f"{len(posted)} posted meanwhile, {during} of them seen while paging"
+    )
 
 
 # --------------------------------------------------------------------------- 4. stix2's TAXII data source and sink
@@ -634,10 +692,18 @@ def test_stix2_taxii_collection_source_and_sink(taxii):
     sink, source = TAXIICollectionSink(client), TAXIICollectionSource(client)
 
     malware = stix.Malware(name="PlugX", is_family=True, created=T0, modified=T0)
-    first_indicator = stix.Indicator(pattern=f"[domain-name:value = '{uuid.uuid4().hex[:10]}.example']", pattern_type="stix",
-                                     valid_from=T0, object_marking_refs=[TLP_GREEN])
-    second_indicator = stix.Indicator(pattern=f"[ipv4-addr:value = '198.51.100.{uuid.uuid4().int % 250 + 1}']", pattern_type="stix",
-                                      valid_from=T0, object_marking_refs=[TLP_GREEN])
+    first_indicator = stix.Indicator(
+        pattern=f"[domain-name:value = '{uuid.uuid4().hex[:10]}.example']",
+        pattern_type="stix",
+        valid_from=T0,
+        object_marking_refs=[TLP_GREEN],
+    )
+    second_indicator = stix.Indicator(
+        pattern=f"[ipv4-addr:value = '198.51.100.{uuid.uuid4().int % 250 + 1}']",
+        pattern_type="stix",
+        valid_from=T0,
+        object_marking_refs=[TLP_GREEN],
+    )
     rel = stix.Relationship(first_indicator, "indicates", malware)
     sink.add(stix.Bundle(malware, first_indicator, second_indicator, rel))
     sink.add(malware.new_version(description="Remote access tool", modified=T1))
@@ -687,22 +753,47 @@ def marked(taxii, tmp_path):
         "amber": campaign(object_marking_refs=[TLP_AMBER]),
         "reclassified": sdo("malware", modified=T0, object_marking_refs=[TLP_GREEN]),
         "granular_withheld": domain_indicator(granular_markings=[{"marking_ref": TLP_RED, "selectors": ["pattern"]}]),
-        "granular_redacted": sdo("malware", description="attributed to a named unit", object_marking_refs=[TLP_GREEN],
-                                 granular_markings=[{"marking_ref": TLP_AMBER, "selectors": ["description"]},
-                                                    {"marking_ref": only_jp["id"], "selectors": ["description"]}]),
+        "granular_redacted": sdo(
+            "malware",
+            description="attributed to a named unit",
+            object_marking_refs=[TLP_GREEN],
+            granular_markings=[
+                {"marking_ref": TLP_AMBER, "selectors": ["description"]},
+                {"marking_ref": only_jp["id"], "selectors": ["description"]},
+            ],
+        ),
         "green": domain_indicator(object_marking_refs=[TLP_GREEN]),  # the last one added: see the `more` checks
     }
-    reclassified_v2 = dict(imported["reclassified"], modified=T1, object_marking_refs=[TLP_AMBER, only_jp["id"]],
-                           description="attributed since")
+    reclassified_v2 = dict(
+        imported["reclassified"], modified=T1, object_marking_refs=[TLP_AMBER, only_jp["id"]], description="attributed since"
+    )
     imported = {name: imported[name] for name in [*imported][:-1]} | {"reclassified_v2": reclassified_v2, "green": imported["green"]}
     taxii.import_objects(tmp_path, [only_jp, only_jp_sync, *imported.values()])
     objects = {**posted, **imported}
     objects.pop("reclassified_v2")
     readers = {
-        "jp-sync": {"jp_red", "jp_amber_strict", "jp_amber", "red_for_jp_sync", "amber_strict_for_jp", "amber_for_jp",
-                    "green_for_jp", "reclassified", "granular_redacted", "green"},
-        "jp-viewer": {"jp_amber_strict", "jp_amber", "amber_strict_for_jp", "amber_for_jp", "green_for_jp", "reclassified",
-                      "granular_redacted", "green"},
+        "jp-sync": {
+            "jp_red",
+            "jp_amber_strict",
+            "jp_amber",
+            "red_for_jp_sync",
+            "amber_strict_for_jp",
+            "amber_for_jp",
+            "green_for_jp",
+            "reclassified",
+            "granular_redacted",
+            "green",
+        },
+        "jp-viewer": {
+            "jp_amber_strict",
+            "jp_amber",
+            "amber_strict_for_jp",
+            "amber_for_jp",
+            "green_for_jp",
+            "reclassified",
+            "granular_redacted",
+            "green",
+        },
         "fr-sync": {"reclassified", "granular_redacted", "green"},
     }
     return start, objects, readers, (only_jp, only_jp_sync)
@@ -723,14 +814,24 @@ def test_marked_objects_reach_only_their_readers_through_every_endpoint(taxii, m
         assert taxii.everything("fimi/partners", "objects", account, added_after=start, limit=limit) == got
     records = taxii.everything("fimi/partners", "manifest", account, added_after=start, **{"match[version]": "all"})
     assert set(ids(records)) == readable | {d["id"] for d in definitions}
-    assert not hidden & set(ids(taxii.everything("fimi/partners", "objects", account, added_after=start,
-                                                 **{"match[type]": "indicator,campaign", "match[version]": "first"})))
+    assert not hidden & set(
+        ids(
+            taxii.everything(
+                "fimi/partners", "objects", account, added_after=start, **{"match[type]": "indicator,campaign", "match[version]": "first"}
+            )
+        )
+    )
 
     # A page of one whose only readable object is the last one added: nothing hidden makes `more` true.
     green = objects["green"]
     for path in (objects_path, manifest_path):
-        body, headers = taxii.get(path, account, added_after=start, limit=1, **{"match[type]": "indicator,campaign",
-                                                                                 "match[id]": ",".join(hidden | {green["id"]})})
+        body, headers = taxii.get(
+            path,
+            account,
+            added_after=start,
+            limit=1,
+            **{"match[type]": "indicator,campaign", "match[id]": ",".join(hidden | {green["id"]})},
+        )
         assert ids(body["objects"]) == [green["id"]] and body["more"] is False and "next" not in body
         body, _ = taxii.get(path, account, limit=1, **{"match[id]": ",".join(hidden)})
         assert body == {}
@@ -770,8 +871,7 @@ def test_marked_objects_reach_only_their_readers_through_every_endpoint(taxii, m
 
     # Granular markings: a property the account may not read is taken out of what it gets.
     redacted = objects["granular_redacted"]
-    served = [taxii.get(objects_path + f"{redacted['id']}/", account)[0]["objects"][0],
-              next(o for o in got if o["id"] == redacted["id"])]
+    served = [taxii.get(objects_path + f"{redacted['id']}/", account)[0]["objects"][0], next(o for o in got if o["id"] == redacted["id"])]
     for copy in served:
         if account == "fr-sync":
             assert "description" not in copy and "attributed" not in json.dumps(copy)
@@ -863,10 +963,21 @@ def test_bad_requests_are_refused_with_a_taxii_error_and_store_nothing(taxii):
     before = taxii.stored()
 
     # Filter values this server did not give or does not know.
-    for params in ({"added_after": "yesterday"}, {"added_after": "2024-11-01T09:00:00"}, {"match[version]": "newest"},
-                   {"match[version]": "first,"}, {"match[spec_version]": "3.0"}, {"limit": "0"}, {"limit": "-5"},
-                   {"limit": "abc"}, {"next": "xyz"}, {"next": "-1"}, {"match[type]": "Not A Type"}, {"match[id]": "indicator"},
-                   {"match[color]": "red"}):
+    for params in (
+        {"added_after": "yesterday"},
+        {"added_after": "2024-11-01T09:00:00"},
+        {"match[version]": "newest"},
+        {"match[version]": "first,"},
+        {"match[spec_version]": "3.0"},
+        {"limit": "0"},
+        {"limit": "-5"},
+        {"limit": "abc"},
+        {"next": "xyz"},
+        {"next": "-1"},
+        {"match[type]": "Not A Type"},
+        {"match[id]": "indicator"},
+        {"match[color]": "red"},
+    ):
         for endpoint in (objects_path, taxii.path(collection) + "manifest/"):
             description = refused(400, "GET", endpoint, params=params)["description"]
             assert list(params)[0].split("[")[0] in description or "limit" in description or "parameters" in description, description
@@ -875,10 +986,18 @@ def test_bad_requests_are_refused_with_a_taxii_error_and_store_nothing(taxii):
 
     # What does not exist, or is not there for this account.
     unknown_collection, unknown_object = str(uuid.uuid4()), f"campaign--{uuid.uuid4()}"
-    for path in ("nowhere/", "nowhere/collections/", f"nowhere/collections/{unknown_collection}/objects/",
-                 f"fimi/collections/{unknown_collection}/", f"fimi/collections/{unknown_collection}/objects/",
-                 f"fimi/collections/{unknown_collection}/manifest/", objects_path + f"{unknown_object}/",
-                 objects_path + f"{unknown_object}/versions/", f"fimi/status/{uuid.uuid4()}/", "taxii2/"):
+    for path in (
+        "nowhere/",
+        "nowhere/collections/",
+        f"nowhere/collections/{unknown_collection}/objects/",
+        f"fimi/collections/{unknown_collection}/",
+        f"fimi/collections/{unknown_collection}/objects/",
+        f"fimi/collections/{unknown_collection}/manifest/",
+        objects_path + f"{unknown_object}/",
+        objects_path + f"{unknown_object}/versions/",
+        f"fimi/status/{uuid.uuid4()}/",
+        "taxii2/",
+    ):
         refused(404, "GET", path)
     refused(404, "POST", f"fimi/collections/{unknown_collection}/objects/", body=envelope)
     refused(404, "POST", f"nowhere/collections/{unknown_collection}/objects/", body=envelope)
@@ -886,12 +1005,21 @@ def test_bad_requests_are_refused_with_a_taxii_error_and_store_nothing(taxii):
     refused(405, "PUT", objects_path, body=envelope)
 
     # Credentials.
-    for account, headers in ((None, {}), (None, {"Authorization": "Bearer not-a-key"}), (None, {"Authorization": "Bearer "}),
-                             (None, {"Authorization": "Basic bm90IGJhc2U2NA=="}), (None, {"Authorization": "Digest x"})):
+    for account, headers in (
+        (None, {}),
+        (None, {"Authorization": "Bearer not-a-key"}),
+        (None, {"Authorization": "Bearer "}),
+        (None, {"Authorization": "Basic bm90IGJhc2U2NA=="}),
+        (None, {"Authorization": "Digest x"}),
+    ):
         for method, path, kwargs in (("GET", "", {}), ("GET", objects_path, {}), ("POST", objects_path, {"body": envelope})):
             refused(401, method, path, account, headers=headers, **kwargs)
-    for name, secret in (("jp-sync", "wrong key"), ("jp-sync", taxii.accounts["fr-sync"].secret), ("nobody", "x"),
-                         ("analyst1", PASSWORD + "!")):
+    for name, secret in (
+        ("jp-sync", "wrong key"),
+        ("jp-sync", taxii.accounts["fr-sync"].secret),
+        ("nobody", "x"),
+        ("analyst1", PASSWORD + "!"),
+    ):
         response = taxii.session.get(f"{taxii.base}/taxii2/", auth=(name, secret), headers={"Accept": TAXII}, timeout=30)
         assert_taxii_error(response, 401)
         assert response.headers["WWW-Authenticate"].startswith("Basic ")

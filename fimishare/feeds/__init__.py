@@ -3,6 +3,7 @@
 A feed reader only converts: what it makes goes through the one ingest pipeline like
 anything posted, and is judged there.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -40,8 +41,7 @@ def import_file(pipeline: IngestPipeline, path: Path, provenance: Provenance, pr
     return pipeline.ingest_objects(items, provenance, source=str(path), progress=progress)
 
 
-def import_paths(pipeline: IngestPipeline, paths: Iterable[Path], provenance: Provenance,
-                 progress: Progress | None = None) -> IngestReport:
+def import_paths(pipeline: IngestPipeline, paths: Iterable[Path], provenance: Provenance, progress: Progress | None = None) -> IngestReport:
     report = IngestReport()
     for path in expand_paths(paths):
         report.extend(import_file(pipeline, path, provenance, progress))

@@ -3,6 +3,7 @@ of (kind, value) pairs from STIX 2.1 objects (SCOs and ``stix`` indicator patter
 
 Everything here is pure and cheap; :func:`extract` never raises.
 """
+
 from __future__ import annotations
 
 import ipaddress

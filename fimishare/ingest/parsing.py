@@ -1,4 +1,5 @@
 """From bytes to a list of candidate STIX objects: a bundle, a bare list, or one object."""
+
 from __future__ import annotations
 
 from typing import Any

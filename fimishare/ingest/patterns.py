@@ -6,6 +6,7 @@ are the simple form `[type:path = 'value'] OR [...]`; a strict regular reading o
 form gives the same answer without the parser, and everything else goes to the parser.
 tests/test_patterns.py holds the two to the same answers.
 """
+
 from __future__ import annotations
 
 import re

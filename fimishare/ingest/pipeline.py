@@ -4,6 +4,7 @@ Whether a submitter may submit at all is the sharing policy's answer, asked by t
 path before it calls in; what the report then tells a submitter is limited to what the
 policy lets them read (`visible`).
 """
+
 from __future__ import annotations
 
 import gc
@@ -12,9 +13,10 @@ import logging
 import multiprocessing
 import os
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import orjson
 from sqlalchemy.engine import Engine
@@ -86,7 +88,7 @@ class IngestReport:
     def errors(self) -> list[tuple[str, Problem]]:
         return [(o.source, p) for o in self.outcomes if o.status == Outcome.REJECTED for p in o.problems if p.severity == Severity.ERROR]
 
-    def extend(self, other: "IngestReport") -> None:
+    def extend(self, other: IngestReport) -> None:
         self.outcomes.extend(other.outcomes)
         self.input_errors.extend(other.input_errors)
 
@@ -123,7 +125,12 @@ class IngestPipeline:
         return self.ingest_objects(items, provenance, source=str(path), progress=progress)
 
     def ingest_bytes(
-        self, data: bytes, provenance: Provenance, *, source: str = "<input>", visible: Visible | None = None,
+        self,
+        data: bytes,
+        provenance: Provenance,
+        *,
+        source: str = "<input>",
+        visible: Visible | None = None,
         posted_to: str | None = None,
     ) -> IngestReport:
         try:
@@ -171,21 +178,26 @@ class IngestPipeline:
         return report
 
     def _store(
-        self, pending: list[tuple[ObjectOutcome, Version]], provenance: Provenance, resolver: "_Resolver",
-        visible: Visible | None, posted_to: str | None,
+        self,
+        pending: list[tuple[ObjectOutcome, Version]],
+        provenance: Provenance,
+        resolver: _Resolver,
+        visible: Visible | None,
+        posted_to: str | None,
     ) -> None:
         self._warn_dangling(pending, resolver, visible)
         results = self.store.write([version for _, version in pending], provenance, posted_to=posted_to)
-        held = {version.id for (_, version), result in zip(pending, results) if result != Outcome.STORED}
+        held = {version.id for (_, version), result in zip(pending, results, strict=True) if result != Outcome.STORED}
         hidden = held - visible(held) if held and visible is not None else set()
-        for (outcome, version), result in zip(pending, results):
+        for (outcome, version), result in zip(pending, results, strict=True):
             if version.id in hidden:
                 # "Already here", or "here with other content", would answer "have you seen
                 # this?" about what the submitter may not read: both are answered as for an
                 # object no one has. A conflicting copy is then not kept, as for anyone.
                 if result == Outcome.CONFLICT:
-                    log.warning("%s posted a version of %s that conflicts with one it may not read; not stored",
-                                provenance.source_org, version.id)
+                    log.warning(
+                        "%s posted a version of %s that conflicts with one it may not read; not stored", provenance.source_org, version.id
+                    )
                 result = Outcome.STORED
             outcome.status = Outcome.REJECTED if result == Outcome.CONFLICT else result
             if result == Outcome.CONFLICT:
@@ -216,13 +228,13 @@ class IngestPipeline:
         try:
             url = self.store.engine.url.render_as_string(hide_password=False)
             with multiprocessing.get_context("fork").Pool(self.workers, _start_worker, (url,)) as pool:
-                for (start, _), analyses in zip(ranges, pool.imap(_analyse_range, ranges)):
+                for (start, _), analyses in zip(ranges, pool.imap(_analyse_range, ranges), strict=True):
                     yield start, [_from_wire(items[i], entry) for i, entry in enumerate(analyses, start)]
         finally:
             _forked = None
             gc.unfreeze()
 
-    def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: "_Resolver", visible: Visible | None) -> None:
+    def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: _Resolver, visible: Visible | None) -> None:
         known = resolver.known({ref for _, version in pending for _, ref in version.references})
         if visible is not None:
             in_input = {ref for ref in known if ref in resolver.in_input}
@@ -230,9 +242,7 @@ class IngestPipeline:
         for outcome, version in pending:
             for path, ref in version.references:
                 if ref not in known:
-                    outcome.problems.append(
-                        Problem(version.id, path, f"{ref} is neither in this input nor in the store", Severity.WARNING)
-                    )
+                    outcome.problems.append(Problem(version.id, path, f"{ref} is neither in this input nor in the store", Severity.WARNING))
 
 
 # Inputs at least this large are analysed in parallel; below it a pool costs more than it saves.
@@ -263,8 +273,15 @@ def _analyse_range(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
         outcome, version = analyse(items[position], position, validator, resolver.get)
         derived = None
         if version is not None:
-            derived = (version.modified_us, version.content_hash, version.marking_refs, version.tlp, version.observables,
-                       version.references, version.profiles)
+            derived = (
+                version.modified_us,
+                version.content_hash,
+                version.marking_refs,
+                version.tlp,
+                version.observables,
+                version.references,
+                version.profiles,
+            )
         wire.append((outcome.id, outcome.status, outcome.problems, outcome.version, derived))
     return wire
 
@@ -278,8 +295,9 @@ def _from_wire(item: dict[str, Any], entry: tuple[Any, ...]) -> tuple[ObjectOutc
     return outcome, Version(item, modified_us, orjson.dumps(item).decode(), content_hash, marking_refs, tlp, found, references, covering)
 
 
-def analyse(item: object, position: int, validator: SpecValidator,
-            lookup: Callable[[str], dict[str, Any] | None]) -> tuple[ObjectOutcome, Version | None]:
+def analyse(
+    item: object, position: int, validator: SpecValidator, lookup: Callable[[str], dict[str, Any] | None]
+) -> tuple[ObjectOutcome, Version | None]:
     """Check one candidate object and derive what the store keeps of it; nothing is written."""
     if not isinstance(item, dict):
         return _rejected(None, f"$[{position}]", f"expected a STIX object (a JSON object), got {type(item).__name__}"), None
@@ -289,8 +307,11 @@ def analyse(item: object, position: int, validator: SpecValidator,
         return _rejected(object_id, json_path(missing), f"object {position} has no string '{missing}'"), None
     spec_version = item.get("spec_version")
     if spec_version is not None and spec_version != "2.1":
-        return _rejected(object_id, "$.spec_version", f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1, "
-                         "and STIX 2.0 objects, which carry no spec_version"), None
+        return _rejected(
+            object_id,
+            "$.spec_version",
+            f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1, and STIX 2.0 objects, which carry no spec_version",
+        ), None
 
     problems = validator.validate(item)
     applying = profiles.applying_profiles(item, lookup)
@@ -327,7 +348,11 @@ def _first_occurrence(outcome: ObjectOutcome, version: Version, position: int, s
         return True
     if first[0] != version.content_hash:
         outcome.problems.append(
-            Problem(version.id, "$", f"duplicate of object {first[1]} in this input ({version.id}, version {outcome.version}) with different content")
+            Problem(
+                version.id,
+                "$",
+                f"duplicate of object {first[1]} in this input ({version.id}, version {outcome.version}) with different content",
+            )
         )
     else:
         outcome.status = Outcome.UNCHANGED
@@ -400,6 +425,11 @@ def _markup_warnings(obj: dict[str, Any]) -> list[Problem]:
         # The substring tests let the regular expression skip the ordinary long description.
         if isinstance(value, str) and ("<" in value or "script" in value.lower()) and _ACTIVE_MARKUP.search(value):
             problems.append(
-                Problem(obj.get("id"), json_path(name), "contains HTML or script; it is stored as text and never rendered as markup", Severity.WARNING)
+                Problem(
+                    obj.get("id"),
+                    json_path(name),
+                    "contains HTML or script; it is stored as text and never rendered as markup",
+                    Severity.WARNING,
+                )
             )
     return problems

@@ -1,5 +1,6 @@
 """Reference objects: what every partner needs to read what this node sends (the TLP
 marking-definitions, the profiles' extension-definitions, the organisations' identities)."""
+
 from __future__ import annotations
 
 from fimishare.ingest.pipeline import IngestPipeline, IngestReport
@@ -16,8 +17,9 @@ def store_reference_objects(pipeline: IngestPipeline, node_org: Organisation, *,
     return pipeline.ingest_objects(reference, Provenance(node_org.id, EntryPath.ADMIN), source=source)
 
 
-def add_organisation(directory: Directory, pipeline: IngestPipeline, name: str, *,
-                     clearance: str | None = None) -> tuple[Organisation, IngestReport]:
+def add_organisation(
+    directory: Directory, pipeline: IngestPipeline, name: str, *, clearance: str | None = None
+) -> tuple[Organisation, IngestReport]:
     """A partner organisation, and its identity in the store (for created_by_ref and releasability markings)."""
     org = directory.add_organisation(name, clearance=clearance)
     identity = organisation_identity(org, now())

@@ -58,6 +58,7 @@ one of its list-valued properties (e.g. a bundle's ``objects``), as the
 reference does.  Any exception a rule raises on malformed input is reported
 as an error (the reference raises, which rejects the input).
 """
+
 from __future__ import annotations
 
 import csv
@@ -141,8 +142,7 @@ def _timestamp_is_real(value: str, match: re.Match[str]) -> bool:
     try:
         second = int(match.group(6))
         if second < 60:
-            datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)),
-                     int(match.group(4)), int(match.group(5)), second)
+            datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)), int(match.group(4)), int(match.group(5)), second)
             return True
     except ValueError:
         pass
@@ -226,8 +226,9 @@ class MustChecks:
         if version == "2.1":
             self.lang_codes = frozenset(e.LANG_CODES)
             self.software_languages = self.lang_codes | frozenset(e.SOFTWARE_LANG_CODES)
-            self.compares: dict[str, list[tuple[str, str, str]]] = {k: [("modified", "ge", "created"), *v]
-                                                                   for k, v in e.TIMESTAMP_COMPARE.items()}
+            self.compares: dict[str, list[tuple[str, str, str]]] = {
+                k: [("modified", "ge", "created"), *v] for k, v in e.TIMESTAMP_COMPARE.items()
+            }
             self.obs_compares = e.TIMESTAMP_COMPARE_OBSERVABLE
             # a list, not a set: the reference's membership test must not raise on an unhashable type
             self.top_level_observable_types = list(e.OBSERVABLE_TYPES)
@@ -235,8 +236,9 @@ class MustChecks:
         else:
             self.software_languages = frozenset(e.SOFTWARE_LANG_CODES)
             # 2.0 orders the two timestamps of a type that has exactly two
-            self.compares = {k: [("modified", "ge", "created"), (v[1], "ge", v[0])]
-                             for k, v in e.TIMESTAMP_PROPERTIES.items() if len(v) == 2}
+            self.compares = {
+                k: [("modified", "ge", "created"), (v[1], "ge", v[0])] for k, v in e.TIMESTAMP_PROPERTIES.items() if len(v) == 2
+            }
             self.obs_compares = {}
             self.top_level_observable_types = []  # 2.0 observables live only inside observed-data
             self.rules = tuple(rule for rule in self._RULES if rule not in self._ONLY_2_1)
@@ -304,8 +306,7 @@ class MustChecks:
             compares = (("modified", "ge", "created"),)
         for first, op, second in compares:
             if first in obj and second in obj and not _compare(obj[first], op, obj[second]):
-                ctx.error(json_path(*base, first),
-                          f"'{first}' ({obj[first]}) must be {_OP_WORDS[op]} '{second}' ({obj[second]})")
+                ctx.error(json_path(*base, first), f"'{first}' ({obj[first]}) must be {_OP_WORDS[op]} '{second}' ({obj[second]})")
 
     def _sco_views(self, obj: dict[str, Any], base: list[str | int]) -> list[tuple[Any, list[str | int]]]:
         otype = obj["type"]
@@ -326,29 +327,27 @@ class MustChecks:
             # network-traffic end >= start
             for first, op, second in self.obs_compares.get(stype, ()):
                 if first in sco and second in sco and not _compare(sco[first], op, sco[second]):
-                    ctx.error(json_path(*path, first),
-                              f"'{first}' ({sco[first]}) must be {_OP_WORDS[op]} '{second}' ({sco[second]})")
+                    ctx.error(json_path(*path, first), f"'{first}' ({sco[first]}) must be {_OP_WORDS[op]} '{second}' ({sco[second]})")
             if stype == "artifact" and "mime_type" in sco:
                 if sco["mime_type"] not in self.media_types:
-                    ctx.error(json_path(*path, "mime_type"),
-                              f"mime_type {sco['mime_type']!r} is not an IANA registered media type")
+                    ctx.error(json_path(*path, "mime_type"), f"mime_type {sco['mime_type']!r} is not an IANA registered media type")
             if stype == "directory" and "path_enc" in sco:
                 if self.version == "2.1":
                     sco["id"]  # the reference needs it for its message
                 if sco["path_enc"] not in self.char_sets:
-                    ctx.error(json_path(*path, "path_enc"),
-                              f"path_enc {sco['path_enc']!r} is not an IANA registered character set")
+                    ctx.error(json_path(*path, "path_enc"), f"path_enc {sco['path_enc']!r} is not an IANA registered character set")
             elif stype == "file" and "name_enc" in sco:
                 if self.version == "2.1":
                     sco["id"]
                 if sco["name_enc"] not in self.char_sets:
-                    ctx.error(json_path(*path, "name_enc"),
-                              f"name_enc {sco['name_enc']!r} is not an IANA registered character set")
+                    ctx.error(json_path(*path, "name_enc"), f"name_enc {sco['name_enc']!r} is not an IANA registered character set")
             if stype == "software" and "languages" in sco:
                 for i, lang in enumerate(sco["languages"]):
                     if lang not in self.software_languages:
-                        ctx.error(json_path(*path, "languages", i),
-                                  f"{lang!r} is not a language code STIX {self.version} allows in software 'languages'")
+                        ctx.error(
+                            json_path(*path, "languages", i),
+                            f"{lang!r} is not a language code STIX {self.version} allows in software 'languages'",
+                        )
             if self.version == "2.0" and "cpe" in sco:  # 2.1 checks cpe on the object itself
                 self._check_cpe(sco["cpe"], path, ctx)
         # the reference's 2.1 character-set check reads every observable's 'id' (2.0 observables have none)
@@ -379,14 +378,14 @@ class MustChecks:
                             for eprop in value[embedded]:
                                 if eprop not in sub:
                                     continue
-                                self._refs_ok(value[embedded][eprop], sub[eprop], objects,
-                                              base + ["objects", key, prop, embedded, eprop], ctx)
+                                self._refs_ok(
+                                    value[embedded][eprop], sub[eprop], objects, base + ["objects", key, prop, embedded, eprop], ctx
+                                )
                         elif isinstance(value, list):
                             for i, item in enumerate(value):
                                 if embedded not in item:
                                     continue
-                                self._refs_ok(item[embedded], sub, objects,
-                                              base + ["objects", key, prop, i, embedded], ctx)
+                                self._refs_ok(item[embedded], sub, objects, base + ["objects", key, prop, i, embedded], ctx)
 
     @staticmethod
     def _refs_ok(refs: Any, allowed: list[str], objects: dict[str, Any], path: list[str | int], ctx: _Ctx) -> None:
@@ -408,13 +407,16 @@ class MustChecks:
             if "object_marking_refs" in obj:
                 for i, ref in enumerate(obj["object_marking_refs"]):
                     if ref == oid:
-                        ctx.error(json_path(*base, "object_marking_refs", i),
-                                  "a marking definition must not mark itself (circular reference)")
+                        ctx.error(
+                            json_path(*base, "object_marking_refs", i), "a marking definition must not mark itself (circular reference)"
+                        )
             if "granular_markings" in obj:
                 for i, gm in enumerate(obj["granular_markings"]):
                     if "marking_ref" in gm and gm["marking_ref"] == oid:
-                        ctx.error(json_path(*base, "granular_markings", i, "marking_ref"),
-                                  "a marking definition must not mark itself (circular reference)")
+                        ctx.error(
+                            json_path(*base, "granular_markings", i, "marking_ref"),
+                            "a marking definition must not mark itself (circular reference)",
+                        )
         if "granular_markings" not in obj:
             return
         for i, gm in enumerate(obj["granular_markings"]):
@@ -455,8 +457,7 @@ class MustChecks:
                     ctx.error(json_path(*base, "contents", key), f"{key!r} is not an RFC 5646 language code")
                 for subkey, _ in value.items():
                     if not PROPERTY_NAME_RE.match(subkey):
-                        ctx.error(json_path(*base, "contents", key, subkey),
-                                  f"{subkey!r} is not a valid property name")
+                        ctx.error(json_path(*base, "contents", key, subkey), f"{subkey!r} is not a valid property name")
 
     def _pattern(self, obj: dict[str, Any], base: list[str | int], ctx: _Ctx) -> None:
         if obj["type"] != "indicator" or not isinstance(obj.get("pattern"), str):

@@ -58,6 +58,7 @@ Where the reference raises an exception instead of returning a result
 (malformed input that trips one of its checks), we report an error:
 such input is never accepted.
 """
+
 from __future__ import annotations
 
 import functools
@@ -66,8 +67,9 @@ import ipaddress
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 import jsonschema_rs
 
@@ -172,7 +174,7 @@ class _SchemaSet:
         resources = []
         # mirror stix2validator.find_schema: first "<name>.json" found walking
         # the schema directory, skipping example directories
-        for top, dirs, files in os.walk(self.root, followlinks=True):
+        for top, _dirs, files in os.walk(self.root, followlinks=True):
             if "examples" in top:
                 continue
             for fname in files:
@@ -294,8 +296,7 @@ class SpecValidator:
         any error means the OASIS validator would call it invalid."""
         if not isinstance(obj, dict) or "id" not in obj or "type" not in obj:
             oid = obj.get("id") if isinstance(obj, dict) else None
-            return [Problem(oid if isinstance(oid, str) else None, "$",
-                            "input must be a JSON object with 'id' and 'type' properties")]
+            return [Problem(oid if isinstance(oid, str) else None, "$", "input must be a JSON object with 'id' and 'type' properties")]
         oid = obj["id"] if isinstance(obj["id"], str) else None
         is_bundle = obj["type"] == "bundle"
         version = "2.0" if not is_bundle and spec_version_of(obj) == "2.0" else "2.1"
@@ -321,8 +322,7 @@ class SpecValidator:
                 return
         for i, member in enumerate(members):
             if not isinstance(member, dict) or "type" not in member or "id" not in member:
-                problems.append(Problem(oid, json_path("objects", i),
-                                        "each object in a bundle must be a JSON object with 'type' and 'id'"))
+                problems.append(Problem(oid, json_path("objects", i), "each object in a bundle must be a JSON object with 'type' and 'id'"))
                 continue
             version = "2.1"
             if bundle_version == "2.0":
@@ -332,8 +332,9 @@ class SpecValidator:
                 version = "2.0"
             mid = member["id"] if isinstance(member["id"], str) else oid
             if "spec_version" in member and member["spec_version"] != "2.1":
-                problems.append(Problem(mid, json_path("objects", i, "spec_version"),
-                                        "spec_version mismatch; treated as 2.1 content", Severity.WARNING))
+                problems.append(
+                    Problem(mid, json_path("objects", i, "spec_version"), "spec_version mismatch; treated as 2.1 content", Severity.WARNING)
+                )
             self._schema_validate(member, version, ["objects", i], mid, problems)
 
     def _pick_schema(self, obj: dict[str, Any], otype: Any, version: str, default: str) -> jsonschema_rs.Validator | None:
@@ -344,19 +345,18 @@ class SpecValidator:
             return sset.get(default)
         return None
 
-    def _run_schema(self, validator: jsonschema_rs.Validator, obj: Any, base: list[str | int],
-                    oid: str | None, problems: list[Problem], what: str) -> None:
+    def _run_schema(
+        self, validator: jsonschema_rs.Validator, obj: Any, base: list[str | int], oid: str | None, problems: list[Problem], what: str
+    ) -> None:
         if validator.is_valid(obj):
             return
         error = next(iter(validator.iter_errors(obj)))
         problems.append(Problem(oid, _join(base, list(error.instance_path)), f"{what}: {error.message}"))
 
-    def _schema_validate(self, obj: dict[str, Any], version: str, base: list[str | int], oid: str | None,
-                         problems: list[Problem]) -> None:
+    def _schema_validate(self, obj: dict[str, Any], version: str, base: list[str | int], oid: str | None, problems: list[Problem]) -> None:
         otype = obj["type"]
         default = "core"
-        if (version > "2.0" and "created" not in obj and "modified" not in obj
-                and otype != "marking-definition"):
+        if version > "2.0" and "created" not in obj and "modified" not in obj and otype != "marking-definition":
             default = "cyber-observable-core"
         fn = self._pick_schema(obj, otype, version, default)
         if fn is None:
@@ -366,9 +366,14 @@ class SpecValidator:
             self._run_schema(fn, obj, base, oid, problems, f"STIX {version} schema {name}")
             if not (isinstance(otype, str) and self._schema_set(version).has(otype)):
                 if isinstance(otype, str) and otype != "bundle":
-                    problems.append(Problem(oid, _join(base, ["type"]),
-                                            f"custom object type {otype!r} (validated against the {default} schema only)",
-                                            Severity.WARNING))
+                    problems.append(
+                        Problem(
+                            oid,
+                            _join(base, ["type"]),
+                            f"custom object type {otype!r} (validated against the {default} schema only)",
+                            Severity.WARNING,
+                        )
+                    )
 
         if otype == "observed-data" and "objects" in obj:
             objects = obj["objects"]
@@ -377,8 +382,7 @@ class SpecValidator:
                 return
             for key, val in objects.items():
                 if not isinstance(val, dict) or "type" not in val:
-                    problems.append(Problem(oid, _join(base, ["objects", key]),
-                                            "observable object must contain a 'type' property"))
+                    problems.append(Problem(oid, _join(base, ["objects", key]), "observable object must contain a 'type' property"))
                     continue
                 sub = self._pick_schema(val, val["type"], version, "cyber-observable-core")
                 if sub is not None:

@@ -6,6 +6,7 @@
 There is no module-level application; `fimishare serve` runs the factory under gunicorn,
 one application (and one database engine) per worker process.
 """
+
 from __future__ import annotations
 
 from typing import Any, cast
@@ -57,8 +58,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_bundle_bytes
     node = app.extensions[EXTENSION] = Node(settings)
 
-    from fimishare.platform.api import api
     from fimishare.platform import taxii
+    from fimishare.platform.api import api
 
     app.register_blueprint(api, url_prefix="/api/v1")
     taxii.install(app, node)

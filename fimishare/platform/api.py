@@ -5,6 +5,7 @@ password is the API key of a machine account). The sharing policy decides every 
 response contains: an object the caller may not read is answered exactly like one that does
 not exist, and nothing counts hidden objects.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -167,8 +168,7 @@ def post_objects() -> Response:
                 "id": outcome.id,
                 "status": outcome.status,
                 "problems": [
-                    {"path": problem.path, "message": problem.message, "severity": problem.severity}
-                    for problem in outcome.problems
+                    {"path": problem.path, "message": problem.message, "severity": problem.severity} for problem in outcome.problems
                 ],
             }
             for outcome in report.outcomes
@@ -191,8 +191,16 @@ def search() -> Response:
     except ValueError:
         raise BadRequest("size must be a whole number") from None
     try:
-        query = SearchQuery(args.get("q", ""), parse_filters(args.getlist("filter")), args.get("since"), args.get("until"),
-                            args.get("sort", "relevance"), size, args.get("after"), args.get("interval", "month"))
+        query = SearchQuery(
+            args.get("q", ""),
+            parse_filters(args.getlist("filter")),
+            args.get("since"),
+            args.get("until"),
+            args.get("sort", "relevance"),
+            size,
+            args.get("after"),
+            args.get("interval", "month"),
+        )
     except QueryError as error:
         raise BadRequest(str(error)) from None
     return _searched(lambda engine, readable: engine.search(query, readable).to_json())

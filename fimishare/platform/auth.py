@@ -1,4 +1,5 @@
 """Who a request comes from: one account check for the JSON API and TAXII alike."""
+
 from __future__ import annotations
 
 from werkzeug.datastructures import Authorization

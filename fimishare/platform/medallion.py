@@ -7,6 +7,7 @@ a medallion data file that seeds the store when none of its API roots is there y
 ``account``, the fimishare account that medallion's users act as unless an account has
 their name (default: the account the seeding made).
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,6 +43,12 @@ def open_seeded(settings: Settings, filename: str | None, account: str) -> Node:
             log.warning("not migrated: %s: %s at %s: %s", where, problem.object_id, problem.path, problem.message)
         for note in migrated.notes:
             log.warning("%s", note)
-        log.warning("seeded %s from %s: %d collections, %d entries; medallion's users act as account %s",
-                    settings.database_url, filename, migrated.collections, migrated.entries, migrated.account.name)
+        log.warning(
+            "seeded %s from %s: %d collections, %d entries; medallion's users act as account %s",
+            settings.database_url,
+            filename,
+            migrated.collections,
+            migrated.entries,
+            migrated.account.name,
+        )
     return node

@@ -5,6 +5,7 @@ its configuration; we mount the views themselves (``__wrapped__``) and authentic
 against the node's accounts: HTTP Basic with an account name and API key (or password), or
 a bearer token (an API key alone).
 """
+
 from __future__ import annotations
 
 import orjson

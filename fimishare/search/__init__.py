@@ -3,6 +3,7 @@
 The store of record stays the truth: the index is fed from the store's outbox by the
 indexer and can be rebuilt from the store at any time (`fimishare reindex`).
 """
+
 from __future__ import annotations
 
 from fimishare.config import Settings

@@ -8,10 +8,12 @@ relationship's ends, a report's object_refs), but only from those every reader o
 object may read too: the same access class, or public reference data such as framework
 techniques. Otherwise a filter on an actor would tell who may not know it that a link exists.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from fimishare.ingest import observables
 from fimishare.sharing import Gate
@@ -26,12 +28,39 @@ ACTOR_TYPES = frozenset({"threat-actor", "intrusion-set"})
 # Properties that point at other objects whose techniques and actors describe this one.
 LINK_PROPERTIES = ("source_ref", "target_ref", "sighting_of_ref", "object_refs")
 
-_NOT_TEXT = frozenset({
-    "id", "type", "spec_version", "created", "modified", "name", "description", "lang", "revoked", "confidence",
-    "valid_from", "valid_until", "first_seen", "last_seen", "first_observed", "last_observed", "published",
-    "start_time", "stop_time", "pattern_type", "pattern_version", "hashes", "url", "granular_markings",
-    "object_marking_refs", "external_id", "source_name", "definition_type", "extension_type",
-})
+_NOT_TEXT = frozenset(
+    {
+        "id",
+        "type",
+        "spec_version",
+        "created",
+        "modified",
+        "name",
+        "description",
+        "lang",
+        "revoked",
+        "confidence",
+        "valid_from",
+        "valid_until",
+        "first_seen",
+        "last_seen",
+        "first_observed",
+        "last_observed",
+        "published",
+        "start_time",
+        "stop_time",
+        "pattern_type",
+        "pattern_version",
+        "hashes",
+        "url",
+        "granular_markings",
+        "object_marking_refs",
+        "external_id",
+        "source_name",
+        "definition_type",
+        "extension_type",
+    }
+)
 MAX_TEXT = 32_000
 
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$")
@@ -58,8 +87,9 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
     classes of public reference data."""
     obj = Gate.indexed_copy(version.obj)
     kin = [version] + [
-        other for other in (linked.get(ref) for ref in linked_ids(obj)) if other is not None
-        and (other.access_class == version.access_class or other.access_class in reference_classes)
+        other
+        for other in (linked.get(ref) for ref in linked_ids(obj))
+        if other is not None and (other.access_class == version.access_class or other.access_class in reference_classes)
     ]
     name = _text(obj.get("name") if "name" in obj else obj.get("value"))
     description = _text(obj.get("description"))
@@ -119,8 +149,11 @@ def _strings(value: object, key: str = "") -> Iterable[str]:
 def _technique_ids(obj: dict[str, Any]) -> Iterable[str]:
     if obj.get("type") != "attack-pattern":
         return ()
-    return (ref["external_id"] for ref in obj.get("external_references") or ()
-            if isinstance(ref, dict) and TECHNIQUE_ID.match(str(ref.get("external_id", ""))))
+    return (
+        ref["external_id"]
+        for ref in obj.get("external_references") or ()
+        if isinstance(ref, dict) and TECHNIQUE_ID.match(str(ref.get("external_id", "")))
+    )
 
 
 def _actor_names(obj: dict[str, Any]) -> Iterable[str]:
@@ -131,8 +164,15 @@ def _actor_names(obj: dict[str, Any]) -> Iterable[str]:
 def _cooperation_areas(obj: dict[str, Any]) -> list[str]:
     """Areas of the EU-Japan partnership the object concerns (fimishare's FIMI and cyber extensions)."""
     extensions: dict[str, Any] = obj["extensions"] if isinstance(obj.get("extensions"), dict) else {}
-    return sorted({area for ext in extensions.values() if isinstance(ext, dict)
-                   for area in ext.get("cooperation_areas") or () if isinstance(area, str)})
+    return sorted(
+        {
+            area
+            for ext in extensions.values()
+            if isinstance(ext, dict)
+            for area in ext.get("cooperation_areas") or ()
+            if isinstance(area, str)
+        }
+    )
 
 
 def _languages(obj: dict[str, Any], text: str) -> list[str]:

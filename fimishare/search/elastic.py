@@ -7,6 +7,7 @@ refuses servers that are not Elasticsearch; it is reached through the client's o
 layer (elastic_transport) instead. Both go through `_Connection.request`, and nothing else
 differs.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
@@ -111,13 +112,15 @@ class _Connection:
             target = path + ("?" + urlencode(params) if params else "")
             response = self._transport.perform_request(method, target, headers=headers, body=body, request_timeout=self.timeout)
         except ApiError as error:
-            raise SearchUnavailable(f"{self.url} refused {method} {path}: {error.meta.status} {_reason(error.body)}",
-                                    error.meta.status) from None
+            raise SearchUnavailable(
+                f"{self.url} refused {method} {path}: {error.meta.status} {_reason(error.body)}", error.meta.status
+            ) from None
         except TransportError as error:
             raise SearchUnavailable(f"search engine at {self.url} is unreachable: {error.message}") from None
         if not 200 <= response.meta.status < 300:
-            raise SearchUnavailable(f"{self.url} refused {method} {path}: {response.meta.status} {_reason(response.body)}",
-                                    response.meta.status)
+            raise SearchUnavailable(
+                f"{self.url} refused {method} {path}: {response.meta.status} {_reason(response.body)}", response.meta.status
+            )
         return response.body
 
     def close(self) -> None:
@@ -225,13 +228,23 @@ class ElasticsearchEngine:
             "sort": [{"_score": "desc"}, {"id": "asc"}] if query.by_relevance else [{"date": "desc"}, {"id": "asc"}],
             "aggs": {
                 **{name: {"terms": {"field": name, "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}} for name in FACETS},
-                "histogram": {"date_histogram": {"field": "date", "calendar_interval": query.interval,
-                                                 "format": _FORMATS[query.interval], "min_doc_count": 1}},
+                "histogram": {
+                    "date_histogram": {
+                        "field": "date",
+                        "calendar_interval": query.interval,
+                        "format": _FORMATS[query.interval],
+                        "min_doc_count": 1,
+                    }
+                },
             },
         }
         if query.words:
             body["highlight"] = {
-                "pre_tags": [MARK], "post_tags": [END_MARK], "encoder": "html", "fragment_size": 150, "number_of_fragments": 3,
+                "pre_tags": [MARK],
+                "post_tags": [END_MARK],
+                "encoder": "html",
+                "fragment_size": 150,
+                "number_of_fragments": 3,
                 "fields": {name: {} for field in HIGHLIGHT_FIELDS for name in (field, f"{field}.cjk")},
             }
         after = query.after_key()

@@ -6,6 +6,7 @@ finds Japanese words (no spaces between them) and parts of domains alike; shorte
 are matched by their stem as a substring, close to what Elasticsearch's English analysis
 finds (docs/search.md says where the two differ).
 """
+
 from __future__ import annotations
 
 import html
@@ -161,7 +162,9 @@ class EmbeddedEngine:
         try:
             db.execute("DROP TABLE IF EXISTS temp.matched")
             # Keyed by doc: facets then look each hit's terms up, rather than scan the terms of every document.
-            db.execute("CREATE TEMP TABLE matched (doc INTEGER PRIMARY KEY, id TEXT NOT NULL, date_us INTEGER NOT NULL, rank REAL NOT NULL)")
+            db.execute(
+                "CREATE TEMP TABLE matched (doc INTEGER PRIMARY KEY, id TEXT NOT NULL, date_us INTEGER NOT NULL, rank REAL NOT NULL)"
+            )
             db.execute(
                 f"INSERT INTO matched SELECT d.rowid, d.id, d.date_us, {rank} "
                 f"FROM docs d {'JOIN text ON text.rowid = d.rowid' if rank != '0.0' else ''} WHERE {where}",
@@ -176,11 +179,15 @@ class EmbeddedEngine:
                 FACETS,
             ):
                 counted.setdefault(name, []).append((value, count))
-            facets = {name: dict(sorted(counted[name], key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE])
-                      for name in FACETS if name in counted}
-            histogram = [tuple(row) for row in db.execute(
-                f"SELECT {_BUCKETS[query.interval]} AS bucket, count(*) FROM matched m GROUP BY bucket ORDER BY bucket"
-            )]
+            facets = {
+                name: dict(sorted(counted[name], key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]) for name in FACETS if name in counted
+            }
+            histogram = [
+                tuple(row)
+                for row in db.execute(
+                    f"SELECT {_BUCKETS[query.interval]} AS bucket, count(*) FROM matched m GROUP BY bucket ORDER BY bucket"
+                )
+            ]
             db.execute("DROP TABLE temp.matched")
         finally:
             db.execute("COMMIT")
@@ -201,14 +208,11 @@ class EmbeddedEngine:
         for word in short_words:
             pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conditions.append(
-                "d.rowid IN (SELECT rowid FROM text WHERE "
-                + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in _TEXT_COLUMNS) + ")"
+                "d.rowid IN (SELECT rowid FROM text WHERE " + " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in _TEXT_COLUMNS) + ")"
             )
             params += [pattern] * len(_TEXT_COLUMNS)
         for name, values in query.filters.items():
-            conditions.append(
-                f"d.rowid IN (SELECT doc FROM terms WHERE field = ? AND value IN ({', '.join('?' * len(values))}))"
-            )
+            conditions.append(f"d.rowid IN (SELECT doc FROM terms WHERE field = ? AND value IN ({', '.join('?' * len(values))}))")
             params += [name, *values]
         if query.since:
             conditions.append("d.date_us >= ?")

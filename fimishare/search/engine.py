@@ -4,6 +4,7 @@ An engine holds documents built from the store (fimishare.search.documents), eac
 access class, and answers queries limited to the classes a reader may read: the sharing
 gate says which (``Readable``), the engine applies it inside every query.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol

@@ -1,14 +1,16 @@
 """Feeds the search engine from the store: the outbox as versions come, everything on reindex."""
+
 from __future__ import annotations
 
 import functools
 import itertools
 import logging
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from fimishare.search import documents
-from fimishare.search.engine import SearchEngine, SearchUnavailable
+from fimishare.search.engine import SearchEngine
 from fimishare.sharing import Gate
 from fimishare.store import Store
 from fimishare.store.objects import StoredVersion
@@ -36,7 +38,7 @@ class Indexer:
                     newest_key[object_id] = max(key, newest_key.get(object_id, 0))
                 latest = self.store.objects.latest_versions(newest_key)
                 # The outbox key orders the documents: a later one never loses to an earlier one.
-                built = self._documents(latest.values(), lambda version: newest_key[version.obj["id"]])
+                built = self._documents(latest.values(), functools.partial(_newest, newest_key))
                 send(built, then=functools.partial(self.outbox.remove, list(pending)))
                 done += len(built)
         self.engine.refresh()
@@ -64,6 +66,10 @@ class Indexer:
         return [(documents.build(version, linked, reference), version_of(version)) for version in versions]
 
 
+def _newest(newest_key: dict[str, int], version: StoredVersion) -> int:
+    return newest_key[version.obj["id"]]
+
+
 class _Sender:
     """Sends each batch while the next one is built: the engine works (on its own core, for
     Elasticsearch) while Python reads the store and builds documents. At most one batch is
@@ -74,7 +80,7 @@ class _Sender:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="search-sender")
         self._flying: Future[None] | None = None
 
-    def __enter__(self) -> "_Sender":
+    def __enter__(self) -> _Sender:
         return self
 
     def __call__(self, built: list[tuple[dict[str, Any], int]], then: Callable[[], None] | None = None) -> None:

@@ -6,6 +6,7 @@ embedded: FTS5 trigrams, substrings), and both keep to the caller's readable acc
 classes inside the query, so hits, totals, facets and highlights only ever count what
 the caller may read.
 """
+
 from __future__ import annotations
 
 import base64
@@ -186,4 +187,3 @@ def lookup_results(keys: Iterable[tuple[str, str | None, str | None]], found: di
         LookupResult(value, kind, normalised, sorted(found.get(f"{kind}:{normalised}", ())) if kind else [])
         for value, kind, normalised in keys
     ]
-

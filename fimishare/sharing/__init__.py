@@ -2,9 +2,9 @@
 
 ``Gate`` is what the rest of fimishare asks; ``SharingPolicy`` is the table it decides with.
 """
+
 from .gate import AccessSource, Gate
 from .policy import SharingPolicy
 from .principals import EVERY_PARTNER, ROLES, Channel, Grant, Holding, Principal, Recipient
 
-__all__ = ["EVERY_PARTNER", "ROLES", "AccessSource", "Channel", "Gate", "Grant", "Holding", "Principal", "Recipient",
-           "SharingPolicy"]
+__all__ = ["EVERY_PARTNER", "ROLES", "AccessSource", "Channel", "Gate", "Grant", "Holding", "Principal", "Recipient", "SharingPolicy"]

@@ -10,6 +10,7 @@ Granular markings only narrow what a reader sees of an object it may read: class
 objects that carry them are marked ``granular`` and those objects still go through
 ``SharingPolicy.view`` one by one, for redaction.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,11 @@ class AccessClass:
     @property
     def key(self) -> str:
         """Stable digest of the class, for finding it again in the store."""
-        return hashlib.sha256(orjson.dumps([*self.object_marking_refs, "|", self.source_org, self.submitted_by,
-                                            self.created_by_ref, self.reference, self.granular])).hexdigest()
+        return hashlib.sha256(
+            orjson.dumps(
+                [*self.object_marking_refs, "|", self.source_org, self.submitted_by, self.created_by_ref, self.reference, self.granular]
+            )
+        ).hexdigest()
 
 
 def access_class_of(obj: dict[str, Any], source_org: str, submitted_by: str | None) -> AccessClass:

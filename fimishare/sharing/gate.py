@@ -10,6 +10,7 @@ The policy it decides with is built again only when a marking-definition or an a
 class was added; a call that decides about many objects (``views``, ``releases``) decides
 all of them with the policy as it was when the call began.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -159,15 +160,19 @@ class Gate:
         """
         if not principal.exercise:
             return {}
-        posted = {item["id"]: item for item in items if isinstance(item, dict) and item.get("type") == "marking-definition"
-                  and isinstance(item.get("id"), str)}
+        posted = {
+            item["id"]: item
+            for item in items
+            if isinstance(item, dict) and item.get("type") == "marking-definition" and isinstance(item.get("id"), str)
+        }
         policy = self._current().policy
         if posted:
             policy = policy.with_definitions(posted)
         return {
             position: EXERCISE_ROOT_REFUSAL
             for position, item in enumerate(items)
-            if isinstance(item, dict) and not policy.exercise_marked(item)
+            if isinstance(item, dict)
+            and not policy.exercise_marked(item)
             and not is_reference(item.get("type"), item.get("object_marking_refs") or ())
         }
 
@@ -178,8 +183,9 @@ class Gate:
         """What the search index may hold of an object: nothing under a granular marking, so
         that no snippet or match shows a reader what the markings hide (its structure alone
         when nothing else can stay)."""
-        selectors = [s for marking in obj.get("granular_markings") or () if isinstance(marking, dict)
-                     for s in marking.get("selectors") or ()]
+        selectors = [
+            s for marking in obj.get("granular_markings") or () if isinstance(marking, dict) for s in marking.get("selectors") or ()
+        ]
         if not selectors:
             return obj
         copy = redact(obj, [p for p in (parse_selector(s) for s in selectors) if p is not None])
@@ -213,4 +219,3 @@ class Gate:
         classes.update(self.source.access_classes(max(classes, default=0)))
         self._state = _State(epoch, policy, classes)
         return self._state
-

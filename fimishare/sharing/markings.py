@@ -1,4 +1,5 @@
 """fimishare's own marking-definitions (releasability, classification, exercise) and the ones the policy knows by id."""
+
 from __future__ import annotations
 
 import json as _json

@@ -3,6 +3,7 @@
 This module is the single place that decides. See docs/sharing-policy.md for the table it
 implements; tests/test_sharing_policy.py checks that table cell by cell.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -268,8 +269,10 @@ class SharingPolicy:
                 return True, f"{tname}: organisation named in a releasability marking"
             if named is not None and user in named:
                 return True, f"{tname}: individual named in a releasability marking"
-            return False, (f"{tname}{' with releasability' if named is not None else ''}: organisation is not this node's, "
-                           "the source's or the creator's, and is not named in a releasability marking")
+            return False, (
+                f"{tname}{' with releasability' if named is not None else ''}: organisation is not this node's, "
+                "the source's or the creator's, and is not named in a releasability marking"
+            )
         # release
         if tlp == RED:
             return False, f"{tname}: never released"
@@ -345,10 +348,7 @@ class SharingPolicy:
         denied: list[Path] = []
         cache: dict[frozenset[str], bool] = {}
         for path in paths:
-            covering = frozenset(
-                mref for mref, sels in entries
-                if any(s is not None and s == path[: len(s)] for s in sels)
-            )
+            covering = frozenset(mref for mref, sels in entries if any(s is not None and s == path[: len(s)] for s in sels))
             allowed = cache.get(covering)
             if allowed is None:
                 allowed = self._decide(aud, self._origin(h), self._combine([*refs, *covering]), reference)[0]

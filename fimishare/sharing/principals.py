@@ -1,4 +1,5 @@
 """Who reads on this node, who data is released to, what the store holds, and who may use a collection."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,6 +11,7 @@ remaining granular-marking selectors are renumbered, selectors that point at rem
 are dropped, required free-text properties are replaced by ``"[REDACTED]"``, and when a
 required property can be neither removed nor replaced the whole object is withheld (None).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -22,42 +23,50 @@ REDACTED = "[REDACTED]"
 
 # Top-level properties that can never be removed or replaced: withholding the object is
 # the only way to deny them.
-STRUCTURAL = frozenset(
-    {"type", "id", "spec_version", "created", "modified", "object_marking_refs", "granular_markings"}
-)
+STRUCTURAL = frozenset({"type", "id", "spec_version", "created", "modified", "object_marking_refs", "granular_markings"})
 
 _NAME_REQUIRED = (
-    "attack-pattern", "campaign", "course-of-action", "identity", "incident", "infrastructure",
-    "intrusion-set", "threat-actor", "tool", "vulnerability",
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "identity",
+    "incident",
+    "infrastructure",
+    "intrusion-set",
+    "threat-actor",
+    "tool",
+    "vulnerability",
 )
 # Required top-level properties per STIX 2.1 type (beyond the common ones in STRUCTURAL).
 REQUIRED: dict[str, frozenset[str]] = {t: frozenset({"name"}) for t in _NAME_REQUIRED}
-REQUIRED.update({
-    "indicator": frozenset({"pattern", "pattern_type", "valid_from"}),
-    "grouping": frozenset({"context", "object_refs"}),
-    "malware": frozenset({"is_family"}),
-    "malware-analysis": frozenset({"product"}),
-    "note": frozenset({"content", "object_refs"}),
-    "observed-data": frozenset({"first_observed", "last_observed", "number_observed"}),
-    "opinion": frozenset({"opinion", "object_refs"}),
-    "report": frozenset({"name", "published", "object_refs"}),
-    "relationship": frozenset({"relationship_type", "source_ref", "target_ref"}),
-    "sighting": frozenset({"sighting_of_ref"}),
-    "extension-definition": frozenset({"name", "schema", "version", "extension_types", "created_by_ref"}),
-    "language-content": frozenset({"object_ref", "contents"}),
-    "autonomous-system": frozenset({"number"}),
-    "directory": frozenset({"path"}),
-    "domain-name": frozenset({"value"}),
-    "email-addr": frozenset({"value"}),
-    "email-message": frozenset({"is_multipart"}),
-    "ipv4-addr": frozenset({"value"}),
-    "ipv6-addr": frozenset({"value"}),
-    "mac-addr": frozenset({"value"}),
-    "url": frozenset({"value"}),
-    "mutex": frozenset({"name"}),
-    "network-traffic": frozenset({"protocols"}),
-    "software": frozenset({"name"}),
-})
+REQUIRED.update(
+    {
+        "indicator": frozenset({"pattern", "pattern_type", "valid_from"}),
+        "grouping": frozenset({"context", "object_refs"}),
+        "malware": frozenset({"is_family"}),
+        "malware-analysis": frozenset({"product"}),
+        "note": frozenset({"content", "object_refs"}),
+        "observed-data": frozenset({"first_observed", "last_observed", "number_observed"}),
+        "opinion": frozenset({"opinion", "object_refs"}),
+        "report": frozenset({"name", "published", "object_refs"}),
+        "relationship": frozenset({"relationship_type", "source_ref", "target_ref"}),
+        "sighting": frozenset({"sighting_of_ref"}),
+        "extension-definition": frozenset({"name", "schema", "version", "extension_types", "created_by_ref"}),
+        "language-content": frozenset({"object_ref", "contents"}),
+        "autonomous-system": frozenset({"number"}),
+        "directory": frozenset({"path"}),
+        "domain-name": frozenset({"value"}),
+        "email-addr": frozenset({"value"}),
+        "email-message": frozenset({"is_multipart"}),
+        "ipv4-addr": frozenset({"value"}),
+        "ipv6-addr": frozenset({"value"}),
+        "mac-addr": frozenset({"value"}),
+        "url": frozenset({"value"}),
+        "mutex": frozenset({"name"}),
+        "network-traffic": frozenset({"protocols"}),
+        "software": frozenset({"name"}),
+    }
+)
 # SCO types whose ``value`` has a format "[REDACTED]" would violate.
 _FORMATTED_VALUE = frozenset({"domain-name", "email-addr", "ipv4-addr", "ipv6-addr", "mac-addr", "url"})
 # Free-text properties that are (conditionally) required and may be replaced by "[REDACTED]".
@@ -194,10 +203,7 @@ def _remap(path: Path, deleted: set[Path]) -> Path:
     for i, comp in enumerate(path):
         if isinstance(comp, int):
             prefix = path[:i]
-            shift = sum(
-                1 for d in deleted
-                if len(d) == i + 1 and isinstance(di := d[i], int) and di < comp and d[:i] == prefix
-            )
+            shift = sum(1 for d in deleted if len(d) == i + 1 and isinstance(di := d[i], int) and di < comp and d[:i] == prefix)
             out[i] = comp - shift
     return tuple(out)
 
@@ -209,9 +215,7 @@ def _still_valid(obj: dict[str, Any], copy: dict[str, Any]) -> bool:
             return False
     if otype == "malware" and obj.get("is_family") is True and "name" in obj and "name" not in copy:
         return False
-    if otype == "location" and not (
-        "region" in copy or "country" in copy or ("latitude" in copy and "longitude" in copy)
-    ):
+    if otype == "location" and not ("region" in copy or "country" in copy or ("latitude" in copy and "longitude" in copy)):
         return False
     if otype == "file" and ("hashes" in obj or "name" in obj) and not ("hashes" in copy or "name" in copy):
         return False

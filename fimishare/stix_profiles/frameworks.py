@@ -6,6 +6,7 @@ ATT&CK for ICS uses T0800..T0891, DISARM T0002..T0155.007.  The technique id the
 not tell them apart; the creator does.  Objects without ``created_by_ref`` (some revoked ATT&CK
 mobile techniques) fall back to the reference URL / source name.
 """
+
 from __future__ import annotations
 
 from typing import Any, Final, Literal, cast
@@ -33,9 +34,7 @@ DISARM_PHASES: dict[str, dict[str, Any]] = {
     "P03": {"name": "Execute", "tactics": ("TA08", "TA09", "TA10", "TA11", "TA17", "TA18")},
     "P04": {"name": "Assess", "tactics": ("TA12",)},
 }
-DISARM_TACTIC_PHASE: dict[str, str] = {
-    tactic: phase for phase, info in DISARM_PHASES.items() for tactic in info["tactics"]
-}
+DISARM_TACTIC_PHASE: dict[str, str] = {tactic: phase for phase, info in DISARM_PHASES.items() for tactic in info["tactics"]}
 
 
 def _external_references(obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,7 +75,7 @@ def _framework_from_references(obj: dict[str, Any]) -> Framework | None:
 
 
 def framework_of(obj: dict[str, Any] | None) -> Framework | None:
-    """"disarm", "attack" or None (unknown / not a framework object).
+    """ "disarm", "attack" or None (unknown / not a framework object).
 
     The creator decides when it is one of the two framework publishers; otherwise (no or another
     creator) the reference URL decides; otherwise None.

@@ -20,18 +20,19 @@ Property spec keys understood (in the JSON):
   ref_types            allowed object types of an identifier (and lookup is tried: warning if unresolvable)
   resolve              false -> do not warn when an identifier cannot be resolved
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from fimishare.stix import Severity, TLP_CLEAR
+from fimishare.stix import TLP_CLEAR, Problem, Severity, json_path
 from fimishare.stix_profiles import frameworks
-from fimishare.stix import Problem, json_path
 
 Lookup = Callable[[str], "dict[str, Any] | None"]
 
@@ -56,23 +57,59 @@ FIMISHARE_IDENTITY: dict[str, Any] = {
     "object_marking_refs": [TLP_CLEAR],
 }
 
-STIX21_SDO_TYPES = frozenset({
-    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident", "indicator",
-    "infrastructure", "intrusion-set", "location", "malware", "malware-analysis", "note",
-    "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
-})
+STIX21_SDO_TYPES = frozenset(
+    {
+        "attack-pattern",
+        "campaign",
+        "course-of-action",
+        "grouping",
+        "identity",
+        "incident",
+        "indicator",
+        "infrastructure",
+        "intrusion-set",
+        "location",
+        "malware",
+        "malware-analysis",
+        "note",
+        "observed-data",
+        "opinion",
+        "report",
+        "threat-actor",
+        "tool",
+        "vulnerability",
+    }
+)
 STIX21_SRO_TYPES = frozenset({"relationship", "sighting"})
-STIX21_SCO_TYPES = frozenset({
-    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
-    "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
-    "user-account", "windows-registry-key", "x509-certificate",
-})
+STIX21_SCO_TYPES = frozenset(
+    {
+        "artifact",
+        "autonomous-system",
+        "directory",
+        "domain-name",
+        "email-addr",
+        "email-message",
+        "file",
+        "ipv4-addr",
+        "ipv6-addr",
+        "mac-addr",
+        "mutex",
+        "network-traffic",
+        "process",
+        "software",
+        "url",
+        "user-account",
+        "windows-registry-key",
+        "x509-certificate",
+    }
+)
 STIX21_META_TYPES = frozenset({"marking-definition", "language-content", "extension-definition"})
 STIX21_TYPES = STIX21_SDO_TYPES | STIX21_SRO_TYPES | STIX21_SCO_TYPES | STIX21_META_TYPES
 NEW_OBJECT_EXTENSION_TYPES = frozenset({"new-sdo", "new-sco", "new-sro"})
 
 # ISO 3166-1 alpha-2, officially assigned codes (249).
-ISO_3166_ALPHA2 = frozenset("""
+ISO_3166_ALPHA2 = frozenset(
+    """
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV
 BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES
 ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE
@@ -81,7 +118,8 @@ MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF
 NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM
 SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE
 VG VI VN VU WF WS YE YT ZA ZM ZW
-""".split())
+""".split()
+)
 # Exceptionally reserved; accepted with a warning (an EU-wide target is common in FIMI reporting).
 ISO_3166_EXCEPTIONALLY_RESERVED = frozenset({"EU"})
 
@@ -102,9 +140,7 @@ _IRREGULAR = (
 )
 LANGUAGE_TAG_RE = re.compile(rf"^(?:{_LANGTAG}|{_PRIVATEUSE}|(?i:{_IRREGULAR}))$")
 
-IDENTIFIER_RE = re.compile(
-    r"^([a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9])--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-)
+IDENTIFIER_RE = re.compile(r"^([a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9])--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING}
@@ -129,9 +165,16 @@ def _no_lookup(_ref: str) -> None:
 
 
 def _describe_type(expected: str) -> str:
-    return {"list": "a non-empty list", "dict": "an object", "integer": "an integer", "number": "a number",
-            "boolean": "a boolean", "string": "a string", "identifier": "a STIX identifier",
-            "timestamp": "a STIX timestamp"}.get(expected, expected)
+    return {
+        "list": "a non-empty list",
+        "dict": "an object",
+        "integer": "an integer",
+        "number": "a number",
+        "boolean": "a boolean",
+        "string": "a string",
+        "identifier": "a STIX identifier",
+        "timestamp": "a STIX timestamp",
+    }.get(expected, expected)
 
 
 class Profile:
@@ -269,8 +312,7 @@ class Profile:
         ext_type = spec.get("extension_type", "property-extension")
         if "properties_by_type" in spec:
             per_type = {
-                t: self._properties_schema(self.claim_extension, ext_type, props, closed)
-                for t, props in spec["properties_by_type"].items()
+                t: self._properties_schema(self.claim_extension, ext_type, props, closed) for t, props in spec["properties_by_type"].items()
             }
         else:
             per_type = {"*": self._properties_schema(self.claim_extension, ext_type, spec.get("properties", {}), closed)}
@@ -312,8 +354,7 @@ class Profile:
         return False
 
     # ------------------------------------------------------------------ checks
-    def check(self, obj: dict[str, Any], lookup: Lookup | None = None,
-              accepted_frameworks: frozenset[str] | None = None) -> list[Problem]:
+    def check(self, obj: dict[str, Any], lookup: Lookup | None = None, accepted_frameworks: frozenset[str] | None = None) -> list[Problem]:
         """Problems of ``obj`` under this profile; ``lookup(id)`` resolves refs (bundle or store).
 
         ``accepted_frameworks``: technique frameworks a ``uses`` may point to; by default this
@@ -345,14 +386,20 @@ class Profile:
         for ext_id in type_spec.get("required_extensions", ()):
             if ext_id not in extensions:
                 label = self.extensions.get(ext_id, {}).get("label", ext_id)
-                problems.append(Problem(obj_id, json_path("extensions", ext_id),
-                                        f"{self.name}: {obj_type} requires the {label} extension ({ext_id})"))
+                problems.append(
+                    Problem(obj_id, json_path("extensions", ext_id), f"{self.name}: {obj_type} requires the {label} extension ({ext_id})")
+                )
         for ext_id in type_spec.get("recommended_extensions", ()):
             if ext_id not in extensions:
                 label = self.extensions.get(ext_id, {}).get("label", ext_id)
-                problems.append(Problem(obj_id, json_path("extensions", ext_id),
-                                        f"{self.name}: {obj_type} should carry the {label} extension ({ext_id})",
-                                        Severity.WARNING))
+                problems.append(
+                    Problem(
+                        obj_id,
+                        json_path("extensions", ext_id),
+                        f"{self.name}: {obj_type} should carry the {label} extension ({ext_id})",
+                        Severity.WARNING,
+                    )
+                )
         for ext_id, value in extensions.items():
             if ext_id in self.extensions:
                 problems += self._check_extension(obj_type, obj_id, ext_id, value, lookup)
@@ -361,8 +408,7 @@ class Profile:
             problems += self._check_relationship(obj, obj_id, lookup, accepted_frameworks)
         return problems
 
-    def _check_extension(self, obj_type: str, obj_id: str | None, ext_id: str, value: Any,
-                         lookup: Lookup) -> list[Problem]:
+    def _check_extension(self, obj_type: str, obj_id: str | None, ext_id: str, value: Any, lookup: Lookup) -> list[Problem]:
         spec = self.extensions[ext_id]
         label = spec.get("label", ext_id)
         base = ("extensions", ext_id)
@@ -371,22 +417,30 @@ class Profile:
         problems: list[Problem] = []
         expected_type = spec.get("extension_type")
         if expected_type and value.get("extension_type") != expected_type:
-            problems.append(Problem(obj_id, json_path(*base, "extension_type"),
-                                    f"the {label} extension must have extension_type {expected_type!r}, "
-                                    f"not {value.get('extension_type')!r}"))
+            problems.append(
+                Problem(
+                    obj_id,
+                    json_path(*base, "extension_type"),
+                    f"the {label} extension must have extension_type {expected_type!r}, not {value.get('extension_type')!r}",
+                )
+            )
         if "properties_by_type" in spec:
             if obj_type not in spec["properties_by_type"]:
-                problems.append(Problem(obj_id, json_path(*base),
-                                        f"the {label} extension is not defined for type {obj_type!r} "
-                                        f"(defined for {', '.join(sorted(spec['properties_by_type']))})"))
+                problems.append(
+                    Problem(
+                        obj_id,
+                        json_path(*base),
+                        f"the {label} extension is not defined for type {obj_type!r} "
+                        f"(defined for {', '.join(sorted(spec['properties_by_type']))})",
+                    )
+                )
                 return problems
             props = spec["properties_by_type"][obj_type]
         else:
             props = spec.get("properties", {})
         for prop, prop_spec in props.items():
             if prop_spec.get("required") and prop not in value:
-                problems.append(Problem(obj_id, json_path(*base, prop),
-                                        f"the {label} extension requires {prop!r} on {obj_type}"))
+                problems.append(Problem(obj_id, json_path(*base, prop), f"the {label} extension requires {prop!r} on {obj_type}"))
         closed = not spec.get("additional_properties", True)
         for prop, prop_value in value.items():
             if prop == "extension_type":
@@ -394,12 +448,14 @@ class Profile:
             if prop in props:
                 problems += self._check_value(prop_value, props[prop], (*base, prop), obj_id, lookup)
             elif closed:
-                problems.append(Problem(obj_id, json_path(*base, prop),
-                                        f"{prop!r} is not a property of the {label} extension on {obj_type}"))
+                problems.append(
+                    Problem(obj_id, json_path(*base, prop), f"{prop!r} is not a property of the {label} extension on {obj_type}")
+                )
         return problems
 
-    def _check_value(self, value: Any, spec: dict[str, Any], path: tuple[str | int, ...], obj_id: str | None,
-                     lookup: Lookup) -> list[Problem]:
+    def _check_value(
+        self, value: Any, spec: dict[str, Any], path: tuple[str | int, ...], obj_id: str | None, lookup: Lookup
+    ) -> list[Problem]:
         where = json_path(*path)
         kind = spec.get("type", "string")
         ok = {
@@ -441,8 +497,7 @@ class Profile:
         fmt = spec.get("format")
         if fmt == "country" and not is_country_code(value):
             if value in ISO_3166_EXCEPTIONALLY_RESERVED:
-                problems.append(Problem(obj_id, where, f"{value!r} is an exceptionally reserved ISO 3166-1 code",
-                                        Severity.WARNING))
+                problems.append(Problem(obj_id, where, f"{value!r} is an exceptionally reserved ISO 3166-1 code", Severity.WARNING))
             else:
                 problems.append(Problem(obj_id, where, f"{value!r} is not an ISO 3166-1 alpha-2 country code"))
         elif fmt == "language" and not is_language_tag(value):
@@ -450,50 +505,77 @@ class Profile:
         if kind == "identifier" and spec.get("ref_types"):
             ref_type = _type_of_id(value)
             if ref_type not in spec["ref_types"]:
-                problems.append(Problem(obj_id, where,
-                                        f"must refer to {', '.join(spec['ref_types'])}, not {ref_type!r}"))
+                problems.append(Problem(obj_id, where, f"must refer to {', '.join(spec['ref_types'])}, not {ref_type!r}"))
             elif spec.get("resolve", True) and lookup(value) is None:
                 problems.append(Problem(obj_id, where, f"{value} cannot be resolved", Severity.WARNING))
         return problems
 
-    def _check_relationship(self, obj: dict[str, Any], obj_id: str | None, lookup: Lookup,
-                            accepted_frameworks: frozenset[str] | None) -> list[Problem]:
+    def _check_relationship(
+        self, obj: dict[str, Any], obj_id: str | None, lookup: Lookup, accepted_frameworks: frozenset[str] | None
+    ) -> list[Problem]:
         problems: list[Problem] = []
         rel_type = obj.get("relationship_type")
         source_type = _type_of_id(obj.get("source_ref"))
         target_type = _type_of_id(obj.get("target_ref"))
         if source_type and target_type and rel_type not in (None, "derived-from", "duplicate-of"):
             if (source_type, rel_type, target_type) not in self.allowed_relationships:
-                problems.append(Problem(obj_id, json_path("relationship_type"),
-                                        f"{self.name}: {source_type} {rel_type} {target_type} is not a relationship "
-                                        f"declared by the profile", self.undeclared_relationship_severity))
+                problems.append(
+                    Problem(
+                        obj_id,
+                        json_path("relationship_type"),
+                        f"{self.name}: {source_type} {rel_type} {target_type} is not a relationship declared by the profile",
+                        self.undeclared_relationship_severity,
+                    )
+                )
         if rel_type == "uses" and target_type == "attack-pattern" and self.technique_framework:
             accepted = accepted_frameworks or frozenset({self.technique_framework})
             problems += self._check_technique(obj["target_ref"], obj_id, lookup, accepted)
         return problems
 
-    def _check_technique(self, ref: str, obj_id: str | None, lookup: Lookup,
-                         accepted: frozenset[str]) -> list[Problem]:
+    def _check_technique(self, ref: str, obj_id: str | None, lookup: Lookup, accepted: frozenset[str]) -> list[Problem]:
         wanted = self.technique_framework
         assert wanted is not None  # only profiles that name a technique framework check techniques
         wanted_name = {"disarm": "DISARM", "attack": "MITRE ATT&CK"}.get(wanted, wanted)
         where = json_path("target_ref")
         target = lookup(ref)
         if target is None:
-            return [Problem(obj_id, where, f"{self.name}: technique {ref} cannot be resolved, so it cannot be "
-                                           f"confirmed as a {wanted_name} technique", Severity.WARNING)]
+            return [
+                Problem(
+                    obj_id,
+                    where,
+                    f"{self.name}: technique {ref} cannot be resolved, so it cannot be confirmed as a {wanted_name} technique",
+                    Severity.WARNING,
+                )
+            ]
         framework = frameworks.framework_of(target)
         tid = frameworks.technique_id(target)
         if framework is None:
-            return [Problem(obj_id, where, f"{self.name}: technique {ref} ({tid or 'no id'}) is not from a known "
-                                           f"framework; {wanted_name} expected", Severity.WARNING)]
+            return [
+                Problem(
+                    obj_id,
+                    where,
+                    f"{self.name}: technique {ref} ({tid or 'no id'}) is not from a known framework; {wanted_name} expected",
+                    Severity.WARNING,
+                )
+            ]
         if framework not in accepted:
             other = {"disarm": "DISARM", "attack": "MITRE ATT&CK"}[framework]
-            return [Problem(obj_id, where, f"{self.name}: uses must point to a {wanted_name} technique, but "
-                                           f"{ref} ({tid or 'no id'}) is a {other} technique")]
+            return [
+                Problem(
+                    obj_id,
+                    where,
+                    f"{self.name}: uses must point to a {wanted_name} technique, but {ref} ({tid or 'no id'}) is a {other} technique",
+                )
+            ]
         if framework == wanted and self.technique_id_pattern and (tid is None or not self.technique_id_pattern.match(tid)):
-            return [Problem(obj_id, where, f"{self.name}: technique {ref} has id {tid!r}, expected "
-                                           f"{self.technique_id_pattern.pattern}", Severity.WARNING)]
+            return [
+                Problem(
+                    obj_id,
+                    where,
+                    f"{self.name}: technique {ref} has id {tid!r}, expected {self.technique_id_pattern.pattern}",
+                    Severity.WARNING,
+                )
+            ]
         return []
 
     def __repr__(self) -> str:
@@ -559,18 +641,32 @@ def generic_problems(obj: dict[str, Any]) -> list[Problem]:
         ext_type = ext.get("extension_type") if isinstance(ext, dict) else None
         if ext_type in NEW_OBJECT_EXTENSION_TYPES:
             return []
-        return [Problem(obj_id, json_path("extensions", required),
-                        f"unknown type without an extension: {obj_type!r} must carry "
-                        f"extensions[{required!r}] with extension_type 'new-sdo' (as OpenCTI serialises it)")]
+        return [
+            Problem(
+                obj_id,
+                json_path("extensions", required),
+                f"unknown type without an extension: {obj_type!r} must carry "
+                f"extensions[{required!r}] with extension_type 'new-sdo' (as OpenCTI serialises it)",
+            )
+        ]
     if obj_type in STIX21_TYPES or obj_type.startswith("x-"):
         return []
     for ext_id, ext in extensions.items():
-        if (isinstance(ext_id, str) and ext_id.startswith("extension-definition--") and isinstance(ext, dict)
-                and ext.get("extension_type") in NEW_OBJECT_EXTENSION_TYPES):
+        if (
+            isinstance(ext_id, str)
+            and ext_id.startswith("extension-definition--")
+            and isinstance(ext, dict)
+            and ext.get("extension_type") in NEW_OBJECT_EXTENSION_TYPES
+        ):
             return []
-    return [Problem(obj_id, json_path("type"),
-                    f"unknown type without an extension: {obj_type!r} is not a STIX 2.1 type, has no x- prefix "
-                    f"and no new-sdo/new-sco/new-sro extension")]
+    return [
+        Problem(
+            obj_id,
+            json_path("type"),
+            f"unknown type without an extension: {obj_type!r} is not a STIX 2.1 type, has no x- prefix "
+            f"and no new-sdo/new-sco/new-sro extension",
+        )
+    ]
 
 
 def applying_profiles(obj: dict[str, Any], lookup: Lookup | None = None) -> list[Profile]:
@@ -610,5 +706,4 @@ def check_objects(objects: Iterable[dict[str, Any]], lookup: Lookup | None = Non
             found = lookup(ref)
         return found
 
-    return {o.get("id", f"#{i}") if isinstance(o, dict) else f"#{i}": check_object(o, resolve)
-            for i, o in enumerate(objects)}
+    return {o.get("id", f"#{i}") if isinstance(o, dict) else f"#{i}": check_object(o, resolve) for i, o in enumerate(objects)}

@@ -1,4 +1,5 @@
 """Organisations (STIX identities) and the accounts that belong to them."""
+
 from __future__ import annotations
 
 import functools

@@ -6,6 +6,7 @@ versions, in the same transaction (see ObjectStore.write), so reading a collecti
 indexed query. Who may read each object inside is the sharing policy's business: the reading
 queries here take the access classes the reader may read.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -61,8 +62,9 @@ class CollectionFilter:
         if unknown:
             raise CollectionError(f"unknown TLP level(s) {sorted(unknown)}; expected {', '.join(Tlp)}")
 
-    def matches(self, otype: str, profiles: Sequence[str], tlp: str | None, marking_refs: Sequence[str],
-                exercise_markings: Set[str] = frozenset()) -> bool:
+    def matches(
+        self, otype: str, profiles: Sequence[str], tlp: str | None, marking_refs: Sequence[str], exercise_markings: Set[str] = frozenset()
+    ) -> bool:
         """``exercise_markings``: ids of the marking-definitions that mark exercise data."""
         if self.posted_only:
             return False
@@ -161,8 +163,7 @@ def exercise_markings(connection: Connection, also: Iterable[dict[str, Any]] = (
     return frozenset(d["id"] for d in definitions if is_exercise_marking(d))
 
 
-ENTRY_COLUMNS = ("collection_id", "version_added_us", "date_added_us", "object_id", "type", "spec_version", "modified_us",
-                 "access_class")
+ENTRY_COLUMNS = ("collection_id", "version_added_us", "date_added_us", "object_id", "type", "spec_version", "modified_us", "access_class")
 
 
 def fill(connection: Connection, collection_id: str, wanted: CollectionFilter, *, marked_with: Set[str] = frozenset()) -> None:
@@ -175,14 +176,17 @@ def fill(connection: Connection, collection_id: str, wanted: CollectionFilter, *
     """
     v = object_versions
     exercise = exercise_markings(connection) if wanted.exercise else frozenset()
-    query = select(v.c.date_added_us, v.c.id, v.c.type, v.c.spec_version, v.c.modified_us, v.c.access_class, v.c.profiles,
-                   v.c.tlp, v.c.marking_refs)
+    query = select(
+        v.c.date_added_us, v.c.id, v.c.type, v.c.spec_version, v.c.modified_us, v.c.access_class, v.c.profiles, v.c.tlp, v.c.marking_refs
+    )
     if marked_with:
         query = query.where(or_(*(cast(v.c.marking_refs, Text).contains(f'"{mark}"') for mark in sorted(marked_with))))
     rows = [r for r in connection.execute(query) if wanted.matches(r.type, r.profiles.split(), r.tlp, r.marking_refs, exercise)]
     dates = timeline.allocate(connection, timeline.STORE_TIMELINE, len(rows)) if marked_with else [r.date_added_us for r in rows]
-    entries = [(collection_id, r.date_added_us, date, r.id, r.type, r.spec_version, r.modified_us, r.access_class)
-               for r, date in zip(rows, dates)]
+    entries = [
+        (collection_id, r.date_added_us, date, r.id, r.type, r.spec_version, r.modified_us, r.access_class)
+        for r, date in zip(rows, dates, strict=True)
+    ]
     for start in range(0, len(entries), 5000):
         insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries[start : start + 5000])
     refresh_statistics(connection, collection_entries.name)
@@ -190,8 +194,16 @@ def fill(connection: Connection, collection_id: str, wanted: CollectionFilter, *
 
 def entry_row(collection_id: str, version: Version, version_added_us: int, date_added_us: int, access_class: int) -> tuple[Any, ...]:
     """A collection_entries row (ENTRY_COLUMNS) for a Version."""
-    return (collection_id, version_added_us, date_added_us, version.obj["id"], version.obj["type"], version.spec_version,
-            version.modified_us, access_class)
+    return (
+        collection_id,
+        version_added_us,
+        date_added_us,
+        version.obj["id"],
+        version.obj["type"],
+        version.spec_version,
+        version.modified_us,
+        access_class,
+    )
 
 
 def readable_by(access_class_column: ColumnElement[int], readable: Readable) -> ColumnElement[bool]:
@@ -232,8 +244,16 @@ class Collections:
                     select(collections).order_by(collections.c.api_root, collections.c.created_at_us, collections.c.id)
                 ).all()
                 found = [
-                    Collection(r.id, r.api_root, r.alias, r.title, r.description, CollectionFilter.from_json(r.filter),
-                               r.writable, tuple(grants.get(r.id, ())))
+                    Collection(
+                        r.id,
+                        r.api_root,
+                        r.alias,
+                        r.title,
+                        r.description,
+                        CollectionFilter.from_json(r.filter),
+                        r.writable,
+                        tuple(grants.get(r.id, ())),
+                    )
                     for r in rows
                 ]
                 self._layout = (version, roots, found)
@@ -247,15 +267,31 @@ class Collections:
         with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
             yield connection
 
-    def add_root(self, name: str, *, title: str, description: str | None = None,
-                 max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH, exercise: bool = False) -> ApiRoot:
+    def add_root(
+        self,
+        name: str,
+        *,
+        title: str,
+        description: str | None = None,
+        max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH,
+        exercise: bool = False,
+    ) -> ApiRoot:
         root = ApiRoot(name, title, description, max_content_length, exercise)
         with self.writing() as connection:
             create_layout(connection, [root], [])
         return root
 
-    def add(self, api_root: str, *, title: str, alias: str | None = None, description: str | None = None,
-            filter: CollectionFilter = CollectionFilter(), writable: bool = True, grants: Iterable[Grant] = ()) -> Collection:
+    def add(
+        self,
+        api_root: str,
+        *,
+        title: str,
+        alias: str | None = None,
+        description: str | None = None,
+        filter: CollectionFilter = CollectionFilter(),
+        writable: bool = True,
+        grants: Iterable[Grant] = (),
+    ) -> Collection:
         """Make a collection and fill it with every stored version its filter matches."""
         wanted = NewCollection(api_root, title, alias, description, filter, writable, tuple(grants))
         with self.writing() as connection:
@@ -314,16 +350,28 @@ class Collections:
         if after is not None:
             date_added_us, version_added_us = after
             # The first term alone is what the index ranges over.
-            conditions.append(and_(e.c.date_added_us >= date_added_us,
-                                   or_(e.c.date_added_us > date_added_us, e.c.version_added_us > version_added_us)))
+            conditions.append(
+                and_(e.c.date_added_us >= date_added_us, or_(e.c.date_added_us > date_added_us, e.c.version_added_us > version_added_us))
+            )
         if ids:
             conditions.append(e.c.object_id.in_(list(ids)))
         if types:
             conditions.append(e.c.type.in_(list(types)))
         conditions.append(self._version_condition(e, readable, spec_versions, versions))
         query = (
-            select(e.c.date_added_us, e.c.version_added_us, e.c.object_id, e.c.modified_us, e.c.spec_version, e.c.access_class,
-                   v.c.json, v.c.source_org, v.c.submitted_by, v.c.created, v.c.modified)
+            select(
+                e.c.date_added_us,
+                e.c.version_added_us,
+                e.c.object_id,
+                e.c.modified_us,
+                e.c.spec_version,
+                e.c.access_class,
+                v.c.json,
+                v.c.source_org,
+                v.c.submitted_by,
+                v.c.created,
+                v.c.modified,
+            )
             .join(v, v.c.date_added_us == e.c.version_added_us)
             .where(and_(*conditions))
             .order_by(e.c.date_added_us, e.c.version_added_us)
@@ -338,8 +386,7 @@ class Collections:
         """match[version] over the versions the reader sees, of the STIX versions asked for,
         or else of each object's newest STIX version."""
         other = collection_entries.alias("other")
-        same = [other.c.collection_id == e.c.collection_id, other.c.object_id == e.c.object_id,
-                readable_by(other.c.access_class, readable)]
+        same = [other.c.collection_id == e.c.collection_id, other.c.object_id == e.c.object_id, readable_by(other.c.access_class, readable)]
         if spec_versions:
             same.append(other.c.spec_version.in_(list(spec_versions)))
             of_newest_spec: ColumnElement[bool] = true()
@@ -355,8 +402,9 @@ class Collections:
             choices.append(~exists().where(*same, other.c.modified_us < e.c.modified_us))
         if versions.at:
             # An object without timestamps (a cyber observable) has its date_added for a version.
-            choices.append(or_(e.c.modified_us.in_(list(versions.at)),
-                               and_(e.c.modified_us == 0, e.c.date_added_us.in_(list(versions.at)))))
+            choices.append(
+                or_(e.c.modified_us.in_(list(versions.at)), and_(e.c.modified_us == 0, e.c.date_added_us.in_(list(versions.at))))
+            )
         if versions.all:
             choices = [true()]
         return and_(or_(*choices), of_newest_spec)
@@ -367,11 +415,13 @@ class Collections:
         keys = list(keys)
         with self.writing() as connection:
             for object_id, modified_us in keys:
-                removed += connection.execute(delete(collection_entries).where(
-                    collection_entries.c.collection_id == collection_id,
-                    collection_entries.c.object_id == object_id,
-                    collection_entries.c.modified_us == modified_us,
-                )).rowcount
+                removed += connection.execute(
+                    delete(collection_entries).where(
+                        collection_entries.c.collection_id == collection_id,
+                        collection_entries.c.object_id == object_id,
+                        collection_entries.c.modified_us == modified_us,
+                    )
+                ).rowcount
         return removed
 
 
@@ -392,26 +442,51 @@ def create_layout(connection: Connection, roots: Sequence[ApiRoot], new: Sequenc
         _check_root(connection, root)
         if root.is_default:
             connection.execute(update(api_roots).values(is_default=False))
-        connection.execute(insert(api_roots).values(
-            name=root.name, title=root.title, description=root.description, max_content_length=root.max_content_length,
-            exercise=root.exercise, is_default=root.is_default, created_at_us=now + position,
-        ))
+        connection.execute(
+            insert(api_roots).values(
+                name=root.name,
+                title=root.title,
+                description=root.description,
+                max_content_length=root.max_content_length,
+                exercise=root.exercise,
+                is_default=root.is_default,
+                created_at_us=now + position,
+            )
+        )
     made = []
     for position, wanted in enumerate(new):
         collection_id = wanted.id or str(uuid.uuid4())
         _check_collection(connection, wanted, collection_id)
-        connection.execute(insert(collections).values(
-            id=collection_id, api_root=wanted.api_root, alias=wanted.alias, title=wanted.title.strip(),
-            description=wanted.description, filter=wanted.filter.as_json(), writable=wanted.writable, created_at_us=now + position,
-        ))
+        connection.execute(
+            insert(collections).values(
+                id=collection_id,
+                api_root=wanted.api_root,
+                alias=wanted.alias,
+                title=wanted.title.strip(),
+                description=wanted.description,
+                filter=wanted.filter.as_json(),
+                writable=wanted.writable,
+                created_at_us=now + position,
+            )
+        )
         for grant in wanted.grants:
             _grant(connection, collection_id, grant)
         if not wanted.filter.posted_only:
             fill(connection, collection_id, wanted.filter)
         if wanted.history:
             _place_history(connection, collection_id, wanted.history)
-        made.append(Collection(collection_id, wanted.api_root, wanted.alias, wanted.title.strip(), wanted.description,
-                               wanted.filter, wanted.writable, wanted.grants))
+        made.append(
+            Collection(
+                collection_id,
+                wanted.api_root,
+                wanted.alias,
+                wanted.title.strip(),
+                wanted.description,
+                wanted.filter,
+                wanted.writable,
+                wanted.grants,
+            )
+        )
     _changed(connection)
     return made
 
@@ -441,9 +516,12 @@ def _check_collection(connection: Connection, wanted: NewCollection, collection_
         raise CollectionError(f"no API root {wanted.api_root!r} (see 'fimishare roots list')")
     if connection.execute(select(collections.c.api_root).where(collections.c.id == collection_id)).first():
         raise CollectionError(f"a collection with id {collection_id!r} already exists")
-    if wanted.alias and connection.execute(
-        select(collections.c.id).where(collections.c.api_root == wanted.api_root, collections.c.alias == wanted.alias)
-    ).first():
+    if (
+        wanted.alias
+        and connection.execute(
+            select(collections.c.id).where(collections.c.api_root == wanted.api_root, collections.c.alias == wanted.alias)
+        ).first()
+    ):
         raise CollectionError(f"API root {wanted.api_root!r} already has a collection with alias {wanted.alias!r}")
 
 
@@ -456,17 +534,21 @@ def _place_history(connection: Connection, collection_id: str, history: Sequence
     held = {}
     for start in range(0, len(keys), _CHUNK):
         rows = connection.execute(
-            select(v.c.id, v.c.modified_us, v.c.date_added_us, v.c.type, v.c.spec_version, v.c.access_class)
-            .where(tuple_(v.c.id, v.c.modified_us).in_(keys[start : start + _CHUNK]))
+            select(v.c.id, v.c.modified_us, v.c.date_added_us, v.c.type, v.c.spec_version, v.c.access_class).where(
+                tuple_(v.c.id, v.c.modified_us).in_(keys[start : start + _CHUNK])
+            )
         )
         held.update({(r.id, r.modified_us): r for r in rows})
     missing = [key for key in keys if key not in held]
     if missing:
         object_id, modified_us = missing[0]
-        raise CollectionError(f"{len(missing)} versions of the history are not stored, e.g. {object_id} at "
-                              f"{timeline.to_timestamp(modified_us)}")
-    entries = [(collection_id, r.date_added_us, wanted[key], r.id, r.type, r.spec_version, r.modified_us, r.access_class)
-               for key, r in held.items()]
+        raise CollectionError(
+            f"{len(missing)} versions of the history are not stored, e.g. {object_id} at {timeline.to_timestamp(modified_us)}"
+        )
+    entries = [
+        (collection_id, r.date_added_us, wanted[key], r.id, r.type, r.spec_version, r.modified_us, r.access_class)
+        for key, r in held.items()
+    ]
     # A version the filter already placed keeps its place.
     insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries)
     refresh_statistics(connection, collection_entries.name)
@@ -474,10 +556,12 @@ def _place_history(connection: Connection, collection_id: str, history: Sequence
 
 
 def _grant(connection: Connection, collection_id: str, grant: Grant) -> None:
-    connection.execute(delete(collection_grants).where(
-        collection_grants.c.collection_id == collection_id, collection_grants.c.org_id == grant.org_id
-    ))
+    connection.execute(
+        delete(collection_grants).where(collection_grants.c.collection_id == collection_id, collection_grants.c.org_id == grant.org_id)
+    )
     if grant.can_read or grant.can_write:
-        connection.execute(insert(collection_grants).values(
-            collection_id=collection_id, org_id=grant.org_id, can_read=grant.can_read, can_write=grant.can_write
-        ))
+        connection.execute(
+            insert(collection_grants).values(
+                collection_id=collection_id, org_id=grant.org_id, can_read=grant.can_read, can_write=grant.can_write
+            )
+        )

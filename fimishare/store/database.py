@@ -1,4 +1,5 @@
 """Engines for the store of record: SQLite (WAL) by default, PostgreSQL at scale."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -66,9 +67,7 @@ def insert_rows(connection: Connection, table: Table, columns: tuple[str, ...], 
     processing cost more than the database's own insert); rows whose key is already
     there are skipped. Returns how many were inserted."""
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    statement = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
-    )
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
     return connection.exec_driver_sql(statement, rows).rowcount
 
 

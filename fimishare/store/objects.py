@@ -1,8 +1,10 @@
 """Every version of every STIX object, with its provenance and its observable values."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, cast
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import ColumnElement, and_, func, select, true, tuple_
@@ -25,10 +27,25 @@ from fimishare.store.database import WRITE, copy_rows, insert_rows, refresh_stat
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables, search_outbox
 
 _VERSION_COLUMNS = (
-    "id", "type", "spec_version", "modified_us", "created", "modified", "revoked", "created_by_ref", "marking_refs",
-    "tlp", "source_org", "submitted_by", "entry_path", "date_added_us", "content_hash", "json", "access_class", "profiles",
+    "id",
+    "type",
+    "spec_version",
+    "modified_us",
+    "created",
+    "modified",
+    "revoked",
+    "created_by_ref",
+    "marking_refs",
+    "tlp",
+    "source_org",
+    "submitted_by",
+    "entry_path",
+    "date_added_us",
+    "content_hash",
+    "json",
+    "access_class",
+    "profiles",
 )
-
 
 
 def _version_rows(versions: list[Version], added: list[int], provenance: Provenance, classes: list[int]) -> list[tuple[Any, ...]]:
@@ -53,7 +70,7 @@ def _version_rows(versions: list[Version], added: list[int], provenance: Provena
             access_class,
             " ".join(version.profiles),
         )
-        for version, date_added_us, access_class in zip(versions, added, classes)
+        for version, date_added_us, access_class in zip(versions, added, classes, strict=True)
     ]
 
 
@@ -135,13 +152,13 @@ class ObjectStore:
             rows = _version_rows(versions, added, provenance, class_ids)
             inserted = insert_rows(connection, object_versions, _VERSION_COLUMNS, rows)
             # Per version: the date_added and access class of the version the store holds.
-            holding = list(zip(added, class_ids))
+            holding = list(zip(added, class_ids, strict=True))
             if inserted == len(versions):
                 outcomes = [Outcome.STORED] * len(versions)
             else:
                 held = self._held(connection, [v.id for v in versions])
                 outcomes = []
-                for i, (version, date_added_us) in enumerate(zip(versions, added)):
+                for i, (version, date_added_us) in enumerate(zip(versions, added, strict=True)):
                     content_hash, held_added_us, held_class = held[version.key]
                     holding[i] = (held_added_us, held_class)
                     if held_added_us == date_added_us:
@@ -150,14 +167,18 @@ class ObjectStore:
                         outcomes.append(Outcome.UNCHANGED if content_hash == version.content_hash else Outcome.CONFLICT)
             observable_rows = [
                 (date_added_us, kind, value)
-                for version, date_added_us, outcome in zip(versions, added, outcomes)
+                for version, date_added_us, outcome in zip(versions, added, outcomes, strict=True)
                 if outcome == Outcome.STORED
                 for kind, value in version.observables
             ]
             # Rows of versions stored just now cannot be there already.
             copy_rows(connection, observables, ("version_added_us", "kind", "value"), list(dict.fromkeys(observable_rows)))
-            copy_rows(connection, search_outbox, ("version_added_us",),
-                      [(date_added_us,) for date_added_us, outcome in zip(added, outcomes) if outcome == Outcome.STORED])
+            copy_rows(
+                connection,
+                search_outbox,
+                ("version_added_us",),
+                [(date_added_us,) for date_added_us, outcome in zip(added, outcomes, strict=True) if outcome == Outcome.STORED],
+            )
             new_entries, reposted = self._entries(connection, versions, outcomes, added, holding, posted_to)
             copy_rows(connection, collection_entries, ENTRY_COLUMNS, new_entries)
             if reposted:
@@ -168,19 +189,30 @@ class ObjectStore:
         self._class_ids.update(new_class_ids)  # only once committed: a rolled-back id would not exist
         return outcomes
 
-    def _entries(self, connection: Connection, versions: list[Version], outcomes: list[Outcome], added: list[int],
-                 holding: list[tuple[int, int]], posted_to: str | None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    def _entries(
+        self,
+        connection: Connection,
+        versions: list[Version],
+        outcomes: list[Outcome],
+        added: list[int],
+        holding: list[tuple[int, int]],
+        posted_to: str | None,
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Collection entries: (those of versions stored now, those of versions the store held)."""
         filters: dict[str, CollectionFilter] = load_filters(connection)
         exercise: frozenset[str] = frozenset()
         if any(wanted.exercise for wanted in filters.values()):
-            exercise = exercise_markings(connection, (v.obj for v, outcome in zip(versions, outcomes) if outcome == Outcome.STORED))
+            stored = (v.obj for v, outcome in zip(versions, outcomes, strict=True) if outcome == Outcome.STORED)
+            exercise = exercise_markings(connection, stored)
         new: list[tuple[Any, ...]] = []
         reposted: list[tuple[Any, ...]] = []
-        for version, outcome, date_added_us, (held_added_us, access_class) in zip(versions, outcomes, added, holding):
+        for version, outcome, date_added_us, (held_added_us, access_class) in zip(versions, outcomes, added, holding, strict=True):
             if outcome == Outcome.STORED:
-                joined = {collection_id for collection_id, wanted in filters.items()
-                          if wanted.matches(version.obj["type"], version.profiles, version.tlp, version.marking_refs, exercise)}
+                joined = {
+                    collection_id
+                    for collection_id, wanted in filters.items()
+                    if wanted.matches(version.obj["type"], version.profiles, version.tlp, version.marking_refs, exercise)
+                }
                 if posted_to is not None:
                     joined.add(posted_to)
                 new += [entry_row(collection_id, version, held_added_us, held_added_us, access_class) for collection_id in joined]
@@ -194,8 +226,11 @@ class ObjectStore:
     def _add_newly_marked_exercise_data(connection: Connection, versions: list[Version], outcomes: list[Outcome]) -> None:
         """Objects may arrive before the exercise marking-definition they carry: when it comes,
         exercise collections take them, with new date_added values so that readers see them."""
-        marks = {v.id for v, outcome in zip(versions, outcomes)
-                 if outcome == Outcome.STORED and v.obj["type"] == "marking-definition" and is_exercise_marking(v.obj)}
+        marks = {
+            v.id
+            for v, outcome in zip(versions, outcomes, strict=True)
+            if outcome == Outcome.STORED and v.obj["type"] == "marking-definition" and is_exercise_marking(v.obj)
+        }
         if marks:
             for collection_id, wanted in load_filters(connection).items():
                 if wanted.exercise:
@@ -211,8 +246,15 @@ class ObjectStore:
                 access_classes,
                 ("key", "object_marking_refs", "source_org", "submitted_by", "created_by_ref", "reference", "granular"),
                 [
-                    (key, orjson.dumps(list(a.object_marking_refs)).decode(), a.source_org, a.submitted_by, a.created_by_ref,
-                     a.reference, a.granular)
+                    (
+                        key,
+                        orjson.dumps(list(a.object_marking_refs)).decode(),
+                        a.source_org,
+                        a.submitted_by,
+                        a.created_by_ref,
+                        a.reference,
+                        a.granular,
+                    )
                     for key, a in missing.items()
                 ],
             )
@@ -288,9 +330,18 @@ class ObjectStore:
                 return
             after = page[-1].date_added_us
 
-    def _select(self, connection: Connection, *, ids: list[str] | None = None, types: list[str] | None = None, all_versions: bool = False,
-                after: int | None = None, limit: int | None = None, by_modified: bool = False,
-                readable: Readable | None = None) -> Iterator[StoredVersion]:
+    def _select(
+        self,
+        connection: Connection,
+        *,
+        ids: list[str] | None = None,
+        types: list[str] | None = None,
+        all_versions: bool = False,
+        after: int | None = None,
+        limit: int | None = None,
+        by_modified: bool = False,
+        readable: Readable | None = None,
+    ) -> Iterator[StoredVersion]:
         v = object_versions
         query = select(v.c.json, v.c.source_org, v.c.submitted_by, v.c.entry_path, v.c.date_added_us, v.c.access_class)
         conditions: list[ColumnElement[bool]] = []
@@ -311,7 +362,9 @@ class ObjectStore:
         if limit:
             query = query.limit(limit)
         for row in connection.execute(query):
-            yield StoredVersion(orjson.loads(row.json), row.source_org, row.submitted_by, row.entry_path, row.date_added_us, row.access_class)
+            yield StoredVersion(
+                orjson.loads(row.json), row.source_org, row.submitted_by, row.entry_path, row.date_added_us, row.access_class
+            )
 
     def access_classes(self, after_id: int = 0) -> dict[int, AccessClass]:
         """The access classes stored with an id above ``after_id``."""

@@ -5,6 +5,7 @@ takes rows in date_added order, indexes the objects they name and only then remo
 A worker that fails (the search engine is down) leaves them for the next attempt, and
 indexing an object twice replaces its document, so nothing is lost or doubled.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select

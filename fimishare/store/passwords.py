@@ -1,4 +1,5 @@
 """Portal passwords and API keys are kept only as salted scrypt hashes."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """The store of record, in one file. Every change here comes with an Alembic migration."""
+
 from __future__ import annotations
 
 from sqlalchemy import (

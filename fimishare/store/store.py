@@ -1,5 +1,6 @@
 """The store of record: one database holding every object version, the TAXII layout,
 organisations and accounts, and the search outbox."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,8 +1,9 @@
 """Server-side date_added: strictly increasing and unique per timeline, in commit order."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
@@ -47,7 +48,7 @@ def now() -> str:
 
 def to_timestamp(microseconds: int) -> str:
     """STIX/TAXII timestamp with microsecond precision, e.g. 2024-11-01T09:00:00.123456Z."""
-    moment = datetime.fromtimestamp(microseconds / 1_000_000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(microseconds / 1_000_000, tz=UTC)
     moment = moment.replace(microsecond=microseconds % 1_000_000)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -65,5 +66,4 @@ def from_timestamp(text: str) -> int:
 
 def advance(connection: Connection, timeline: str, to_us: int) -> None:
     """Make every later value on the locked timeline come after ``to_us``."""
-    connection.execute(update(timelines).where(timelines.c.name == timeline, timelines.c.last_added_us < to_us)
-                       .values(last_added_us=to_us))
+    connection.execute(update(timelines).where(timelines.c.name == timeline, timelines.c.last_added_us < to_us).values(last_added_us=to_us))

@@ -6,6 +6,7 @@ the answers; this class answers them from SQL. Who asks comes from the request's
 limited to the access classes the caller may read, inside the query, so what the caller may
 not read is nowhere in an answer, not even in its counts.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -137,22 +138,25 @@ class StoreBackend(Backend):  # type: ignore[misc]  # medallion ships no type in
 
     # -- reading ----------------------------------------------------------------
 
-    def get_objects(self, api_root: str, collection_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...],
-                    limit: int) -> tuple[dict[str, Any], dict[str, str]]:
+    def get_objects(
+        self, api_root: str, collection_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...], limit: int
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         query = parse_filter(filter_args, allowed_filters)
         page, more = self._page(api_root, collection_id, query, limit)
         return self._envelope("objects", [item for _, item in page], page, more)
 
-    def get_object(self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str],
-                   allowed_filters: tuple[str, ...], limit: int) -> tuple[dict[str, Any], dict[str, str]]:
+    def get_object(
+        self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...], limit: int
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"))
         page, more = self._page(api_root, collection_id, query, limit)
         if not page:
             self._require_object(api_root, collection_id, object_id)
         return self._envelope("objects", [item for _, item in page], page, more)
 
-    def get_object_manifest(self, api_root: str, collection_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...],
-                            limit: int) -> tuple[dict[str, Any], dict[str, str]]:
+    def get_object_manifest(
+        self, api_root: str, collection_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...], limit: int
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         query = parse_filter(filter_args, allowed_filters)
         page, more = self._page(api_root, collection_id, query, limit)
         records = [
@@ -166,8 +170,9 @@ class StoreBackend(Backend):  # type: ignore[misc]  # medallion ships no type in
         ]
         return self._envelope("objects", records, page, more)
 
-    def get_object_versions(self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str],
-                            allowed_filters: tuple[str, ...], limit: int) -> tuple[dict[str, Any], dict[str, str]]:
+    def get_object_versions(
+        self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...], limit: int
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)
         page, more = self._page(api_root, collection_id, query, limit)
         if not page:
@@ -199,11 +204,20 @@ class StoreBackend(Backend):  # type: ignore[misc]  # medallion ships no type in
         while True:
             wanted = limit + 1 - len(page)
             rows = self.store.collections.entries(
-                collection_id, readable, after=after, ids=query.ids, types=query.types,
-                spec_versions=query.spec_versions, versions=query.versions, limit=wanted,
+                collection_id,
+                readable,
+                after=after,
+                ids=query.ids,
+                types=query.types,
+                spec_versions=query.spec_versions,
+                versions=query.versions,
+                limit=wanted,
             )
-            marked = {i: Holding(orjson.loads(entry.json), entry.source_org, entry.submitted_by)
-                      for i, entry in enumerate(rows) if entry.access_class in readable.granular}
+            marked = {
+                i: Holding(orjson.loads(entry.json), entry.source_org, entry.submitted_by)
+                for i, entry in enumerate(rows)
+                if entry.access_class in readable.granular
+            }
             copies = {id(holding): copy for copy, holding in self.gate.views(principal, marked.values())}
             for i, entry in enumerate(rows):
                 if i not in marked:
@@ -258,13 +272,17 @@ class StoreBackend(Backend):  # type: ignore[misc]  # medallion ships no type in
     def get_status(self, api_root: str, status_id: str) -> dict[str, Any] | None:
         return status.load(self.store.engine, api_root, self._account().org_id, status_id)
 
-    def delete_object(self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str],
-                      allowed_filters: tuple[str, ...]) -> None:
+    def delete_object(
+        self, api_root: str, collection_id: str, object_id: str, filter_args: dict[str, str], allowed_filters: tuple[str, ...]
+    ) -> None:
         query = parse_filter({**filter_args, "match[id]": object_id}, (*allowed_filters, "id"), default_versions=EVERY_VERSION)
         principal = self._principal(api_root)
         # Deleting an object takes every STIX version of it unless match[spec_version] narrows it.
         entries = self.store.collections.entries(
-            collection_id, self.gate.readable(principal), ids=query.ids, spec_versions=query.spec_versions or SPEC_VERSIONS,
+            collection_id,
+            self.gate.readable(principal),
+            ids=query.ids,
+            spec_versions=query.spec_versions or SPEC_VERSIONS,
             versions=query.versions,
         )
         if not entries:

@@ -1,4 +1,5 @@
 """TAXII 2.1 URL filters (section 3.5) read into a query on a collection; bad values are a 400."""
+
 from __future__ import annotations
 
 import re
@@ -24,14 +25,18 @@ class TaxiiFilter:
     spec_versions: tuple[str, ...] = ()
 
 
+LAST_VERSION = VersionSelector()  # TAXII 2.1 section 3.4.1: without match[version], the newest
+
+
 def next_token(position: Position) -> str:
     """`next` names the last entry of a page by its place in the collection's order:
     (date_added, version_added). Entries are committed in that order, and several may share
     a date_added (migrated ones), so continuing from there neither skips nor repeats."""
-    return "%d-%d" % position
+    date_added_us, version_added_us = position
+    return f"{date_added_us}-{version_added_us}"
 
 
-def parse_filter(args: dict[str, str], allowed: tuple[str, ...], *, default_versions: VersionSelector = VersionSelector()) -> TaxiiFilter:
+def parse_filter(args: dict[str, str], allowed: tuple[str, ...], *, default_versions: VersionSelector = LAST_VERSION) -> TaxiiFilter:
     """``allowed``: the match[...] fields this endpoint takes (medallion's allowed_filters)."""
     for name in args:
         if name.startswith("match[") and (not name.endswith("]") or name[6:-1] not in allowed):

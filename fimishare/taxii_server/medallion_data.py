@@ -12,6 +12,7 @@ medallion's memory backend gives every user the same rights on a collection, so 
 can_read and can_write become the rights of one partner account, the one medallion's users
 become here.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -247,34 +248,55 @@ class _Reader:
 # -- migrating -------------------------------------------------------------------
 
 
-def migrate(store: Store, pipeline: IngestPipeline, data: MedallionData, *, source: str,
-            account: str = DEFAULT_ACCOUNT) -> MigrationReport:
+def migrate(store: Store, pipeline: IngestPipeline, data: MedallionData, *, source: str, account: str = DEFAULT_ACCOUNT) -> MigrationReport:
     """Bring the file's API roots, collections, objects and status resources into the store."""
     _refuse_what_exists(store, data)
     node_org = store.node_organisation_id()
-    objects = list({orjson.dumps(obj, option=orjson.OPT_SORT_KEYS): obj
-                    for root in data.roots for collection in root.collections for obj in collection.objects}.values())
+    objects = list(
+        {
+            orjson.dumps(obj, option=orjson.OPT_SORT_KEYS): obj
+            for root in data.roots
+            for collection in root.collections
+            for obj in collection.objects
+        }.values()
+    )
     ingest = pipeline.ingest_objects(objects, Provenance(node_org, EntryPath.IMPORT), source=source)
-    accepted = {(outcome.id, from_timestamp(outcome.version) if outcome.version else 0)
-                for outcome in ingest.outcomes if outcome.status != Outcome.REJECTED}
+    accepted = {
+        (outcome.id, from_timestamp(outcome.version) if outcome.version else 0)
+        for outcome in ingest.outcomes
+        if outcome.status != Outcome.REJECTED
+    }
     user, key = _partner_account(store, pipeline, account)
     report = MigrationReport(ingest, user, key, roots=[root.name for root in data.roots])
     if user.org_id == node_org:
-        report.notes.append(f"account {user.name} is of this node's own organisation, which reads and writes every "
-                            "collection: the file's can_read and can_write were given to no one")
+        report.notes.append(
+            f"account {user.name} is of this node's own organisation, which reads and writes every "
+            "collection: the file's can_read and can_write were given to no one"
+        )
     migrated_at = time.time_ns() // 1000
     new_collections = []
     for root in data.roots:
         for collection in root.collections:
             history = _history(root, collection, accepted, migrated_at, report.notes)
             grants = (Grant(user.org_id, collection.can_read, collection.can_write),) if user.org_id != node_org else ()
-            new_collections.append(NewCollection(
-                root.name, collection.title, collection.alias, collection.description, CollectionFilter(posted_only=True),
-                writable=collection.can_write, grants=grants, id=collection.id, history=tuple(history),
-            ))
+            new_collections.append(
+                NewCollection(
+                    root.name,
+                    collection.title,
+                    collection.alias,
+                    collection.description,
+                    CollectionFilter(posted_only=True),
+                    writable=collection.can_write,
+                    grants=grants,
+                    id=collection.id,
+                    history=tuple(history),
+                )
+            )
             report.entries += len(history)
-    roots = [ApiRoot(root.name, root.title, root.description, root.max_content_length, is_default=root.name == data.default_root)
-             for root in data.roots]
+    roots = [
+        ApiRoot(root.name, root.title, root.description, root.max_content_length, is_default=root.name == data.default_root)
+        for root in data.roots
+    ]
     with store.collections.writing() as connection:
         create_layout(connection, roots, new_collections)
         for root in data.roots:
@@ -328,8 +350,9 @@ def _version_us(obj: object) -> int | None:
         return None
 
 
-def _history(root: MedallionRoot, collection: MedallionCollection, accepted: set[tuple[str | None, int]], migrated_at: int,
-             notes: list[str]) -> list[tuple[str, int, int]]:
+def _history(
+    root: MedallionRoot, collection: MedallionCollection, accepted: set[tuple[str | None, int]], migrated_at: int, notes: list[str]
+) -> list[tuple[str, int, int]]:
     """(object id, version, date_added) for each accepted version the collection holds."""
     held = {(obj["id"], version) for obj in collection.objects if (version := _version_us(obj)) is not None}
     stampless = {object_id for object_id, version in held if version == 0}
@@ -341,8 +364,10 @@ def _history(root: MedallionRoot, collection: MedallionCollection, accepted: set
             # medallion versions an object without timestamps by its date_added.
             key = (entry.object_id, 0)
         if key not in held:
-            notes.append(f"{where}: the manifest lists {entry.object_id} version {_stamp(entry.version_us)}, "
-                         "which the collection's objects do not hold: left out")
+            notes.append(
+                f"{where}: the manifest lists {entry.object_id} version {_stamp(entry.version_us)}, "
+                "which the collection's objects do not hold: left out"
+            )
         elif key in accepted:
             dated[key] = entry.date_added_us
     for key in sorted(held & accepted - dated.keys()):

@@ -1,4 +1,5 @@
 """TAXII status resources (section 4.3): kept in the store, readable by the organisation that posted."""
+
 from __future__ import annotations
 
 import time
@@ -16,9 +17,9 @@ def save(engine: Engine, api_root: str, org_id: str, resource: dict[str, Any]) -
 
 
 def insert_status(connection: Connection, api_root: str, org_id: str, resource: dict[str, Any], created_at_us: int) -> None:
-    connection.execute(insert(taxii_statuses).values(
-        id=resource["id"], api_root=api_root, org_id=org_id, resource=resource, created_at_us=created_at_us
-    ))
+    connection.execute(
+        insert(taxii_statuses).values(id=resource["id"], api_root=api_root, org_id=org_id, resource=resource, created_at_us=created_at_us)
+    )
 
 
 def exists(connection: Connection, status_id: str) -> bool:

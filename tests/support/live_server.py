@@ -7,6 +7,7 @@
 Used by test_api.py, test_taxii_server.py and test_medallion.py; each of them starts one server per database
 kind for its module.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -84,8 +85,18 @@ def serving(env: dict[str, str], log_dir: Path, *, workers: int = 2, timeout: fl
             process.wait()
 
 
-def taxii_request(session, method: str, url: str, auth: tuple[str, str] | None, *, params=None, body=None,
-                  accept: str | None = TAXII, content_type: str | None = TAXII, headers: dict | None = None):
+def taxii_request(
+    session,
+    method: str,
+    url: str,
+    auth: tuple[str, str] | None,
+    *,
+    params=None,
+    body=None,
+    accept: str | None = TAXII,
+    content_type: str | None = TAXII,
+    headers: dict | None = None,
+):
     """One TAXII request as a partner's client sends it; ``body`` is bytes or something to send as JSON."""
     sent = dict(headers or {})
     if accept is not None:

@@ -1,4 +1,5 @@
 """The services `make test` starts (tests/services/run.sh) and the databases the tests make on them."""
+
 from __future__ import annotations
 
 import os

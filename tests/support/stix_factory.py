@@ -1,4 +1,5 @@
 """Small valid STIX 2.1 objects for tests; each call makes a new id unless one is given."""
+
 from __future__ import annotations
 
 import uuid
