@@ -1,0 +1,3 @@
+from fimishare.cli import main
+
+main()
