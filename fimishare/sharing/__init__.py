@@ -5,6 +5,18 @@
 
 from .gate import AccessSource, Gate
 from .policy import SharingPolicy
-from .principals import EVERY_PARTNER, ROLES, Channel, Grant, Holding, Principal, Recipient
+from .principals import EVERY_PARTNER, ROLES, Channel, Grant, Held, Holding, Principal, Recipient
 
-__all__ = ["EVERY_PARTNER", "ROLES", "AccessSource", "Channel", "Gate", "Grant", "Holding", "Principal", "Recipient", "SharingPolicy"]
+__all__ = [
+    "EVERY_PARTNER",
+    "ROLES",
+    "AccessSource",
+    "Channel",
+    "Gate",
+    "Grant",
+    "Held",
+    "Holding",
+    "Principal",
+    "Recipient",
+    "SharingPolicy",
+]

@@ -21,26 +21,13 @@ from fimishare.stix import DEFAULT_CLASSIFICATION_LEVELS, Role, tlp_marking_defi
 
 from .access import AccessClass, Readable, is_reference
 from .policy import SharingPolicy
-from .principals import EVERY_PARTNER, Channel, Grant, Principal, Recipient
+from .principals import EVERY_PARTNER, Channel, Grant, Held, Principal, Recipient
 from .redaction import parse_selector, redact
 
 # Roles that create, update and delete objects; a viewer only reads.
 WRITING_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.SYNC})
 
 EXERCISE_ROOT_REFUSAL = "this API root is for exercises: objects must carry an exercise marking"
-
-
-class Held(Protocol):
-    """An object as the store holds it: a Holding, or a stored version."""
-
-    @property
-    def obj(self) -> dict[str, Any]: ...
-
-    @property
-    def source_org(self) -> str: ...
-
-    @property
-    def submitted_by(self) -> str | None: ...
 
 
 H = TypeVar("H", bound=Held)

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fimishare.stix import DEFAULT_CLASSIFICATION_LEVELS, TLP_1_0_LEVELS, TLP_2_0_EXTENSION, TLP_LEVEL_BY_ID, Tlp
 
 from . import markings as mk
 from .access import AccessClass, is_reference
-from .principals import Channel, Principal, Recipient
+from .principals import Channel, Held, Principal, Recipient
 from .redaction import Path, parse_selector, redact
-
-if TYPE_CHECKING:
-    from .gate import Held
 
 # The table compares TLP levels by rank: the highest of several applies.
 CLEAR, GREEN, AMBER, AMBER_STRICT, RED = (level.rank for level in Tlp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from fimishare.stix import Role
 
@@ -76,6 +76,19 @@ class Holding:
     obj: dict[str, Any]
     source_org: str
     submitted_by: str | None = None
+
+
+class Held(Protocol):
+    """An object as the store holds it: a Holding, or a stored version."""
+
+    @property
+    def obj(self) -> dict[str, Any]: ...
+
+    @property
+    def source_org(self) -> str: ...
+
+    @property
+    def submitted_by(self) -> str | None: ...
 
 
 # A grant to every partner organisation at once.
