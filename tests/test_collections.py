@@ -7,9 +7,10 @@ from support.profile_bundles import cyber_bundle, fimi_bundle
 from support.stix_factory import T0, indicator, sdo
 
 from fimishare.sharing.access import Readable
-from fimishare.sharing.principals import Principal
+from fimishare.sharing.principals import Grant, Principal
 from fimishare.stix import TLP_AMBER, TLP_GREEN, TLP_RED
-from fimishare.store.collections import CollectionError, CollectionFilter, Grant, VersionSelector
+from fimishare.store.collections import VersionSelector
+from fimishare.store.membership import CollectionError, CollectionFilter
 from fimishare.store.objects import Provenance
 from fimishare.store.timeline import from_timestamp
 

@@ -37,7 +37,7 @@ from fimishare.sharing import Holding
 from fimishare.sharing.markings import fimishare_marking_definition
 from fimishare.sharing.principals import Principal
 from fimishare.stix import TLP_AMBER, TLP_AMBER_STRICT, TLP_GREEN, TLP_RED
-from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH
+from fimishare.store.layout import DEFAULT_MAX_CONTENT_LENGTH
 from fimishare.store.schema import collection_entries, object_versions, taxii_statuses, timelines
 from fimishare.store.timeline import STORE_TIMELINE, from_timestamp, to_timestamp
 

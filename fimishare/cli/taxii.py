@@ -14,7 +14,8 @@ from fimishare.sharing import EVERY_PARTNER, Grant
 from fimishare.stix import Tlp
 from fimishare.stix_profiles import profiles
 from fimishare.store.accounts import AccountError
-from fimishare.store.collections import DEFAULT_MAX_CONTENT_LENGTH, CollectionError, CollectionFilter
+from fimishare.store.layout import DEFAULT_MAX_CONTENT_LENGTH
+from fimishare.store.membership import CollectionError, CollectionFilter
 from fimishare.taxii_server.medallion_data import DEFAULT_ACCOUNT, MedallionDataError, migrate, read_data
 
 

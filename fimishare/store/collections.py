@@ -1,132 +1,40 @@
-"""TAXII API roots and collections: saved filters over the store, what each holds, who may use them.
+"""TAXII collections as readers see them: the layout as it stands, and a collection's entries.
 
-A collection holds every version that matched its filter when the version was stored (or
-when the collection was made), plus what was posted into it. Membership is written with the
-versions, in the same transaction (see ObjectStore.write), so reading a collection is one
-indexed query. Who may read each object inside is the sharing policy's business: the reading
-queries here take the access classes the reader may read.
+Who may read each object inside is the sharing gate's business: the reading queries here
+take the access classes the reader may read (``readable_by``).
 """
 
 from __future__ import annotations
 
 import builtins
-import time
-import uuid
-from collections.abc import Iterable, Iterator, Sequence, Set
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import orjson
-from sqlalchemy import ColumnElement, Table, Text, and_, cast, delete, exists, insert, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select, true
 from sqlalchemy.engine import Connection, Engine
 
-from fimishare.sharing.access import Readable, is_reference
-from fimishare.sharing.markings import is_exercise_marking
+from fimishare.sharing.access import Readable
 from fimishare.sharing.principals import Grant
-from fimishare.stix import SPEC_VERSIONS, Tlp
-from fimishare.store import timeline
-from fimishare.store.database import WRITE, insert_rows, refresh_statistics
+from fimishare.stix import SPEC_VERSIONS
+from fimishare.store.database import WRITE
 from fimishare.store.schema import api_roots, collection_entries, collection_grants, collections, object_versions, timelines
 
 if TYPE_CHECKING:
-    from fimishare.store.objects import Version
+    pass
 
-LAYOUT_TIMELINE = "collections"
-DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
-_CHUNK = 500
-
-
-class CollectionError(ValueError):
-    """A request about API roots or collections that cannot be carried out; the message says why."""
-
-
-@dataclass(frozen=True)
-class CollectionFilter:
-    """Which stored versions a collection takes; an empty list means no restriction."""
-
-    types: tuple[str, ...] = ()
-    # An object no profile covers (identities, reports, notes...) is context every profile
-    # needs, so it matches any profile filter.
-    profiles: tuple[str, ...] = ()
-    tlp: tuple[str, ...] = ()  # TLP 2.0 level names; an object without TLP reads as green, as in the policy
-    markings: tuple[str, ...] = ()  # marking-definition ids: the object must carry one of them
-    # Only exercise data, and the reference objects an exercise needs (identities, marking-
-    # and extension-definitions, unrestricted framework techniques).
-    exercise: bool = False
-    # Nothing by filter: only what is posted into it, as in medallion and most TAXII servers.
-    posted_only: bool = False
-
-    def __post_init__(self) -> None:
-        unknown = set(self.tlp) - set(Tlp)
-        if unknown:
-            raise CollectionError(f"unknown TLP level(s) {sorted(unknown)}; expected {', '.join(Tlp)}")
-
-    def matches(
-        self, otype: str, profiles: Sequence[str], tlp: str | None, marking_refs: Sequence[str], exercise_markings: Set[str] = frozenset()
-    ) -> bool:
-        """``exercise_markings``: ids of the marking-definitions that mark exercise data."""
-        if self.posted_only:
-            return False
-        if self.exercise and not (set(marking_refs) & exercise_markings or is_reference(otype, marking_refs)):
-            return False
-        if self.types and otype not in self.types:
-            return False
-        if self.profiles and profiles and not set(profiles) & set(self.profiles):
-            return False
-        if self.tlp and (tlp or "green") not in self.tlp:
-            return False
-        if self.markings and not set(marking_refs) & set(self.markings):
-            return False
-        return True
-
-    def as_json(self) -> dict[str, Any]:
-        return {name: value if isinstance(value, bool) else list(value) for name, value in vars(self).items() if value}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CollectionFilter:
-        values: dict[str, Any] = {name: value if isinstance(value, bool) else tuple(value) for name, value in data.items()}
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class ApiRoot:
-    name: str
-    title: str
-    description: str | None
-    max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
-    exercise: bool = False
-    is_default: bool = False  # the root discovery names as the default
-
-
-@dataclass(frozen=True)
-class Collection:
-    id: str
-    api_root: str
-    alias: str | None
-    title: str
-    description: str | None
-    filter: CollectionFilter
-    writable: bool
-    grants: tuple[Grant, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class NewCollection:
-    """A collection to make (see create_layout)."""
-
-    api_root: str
-    title: str
-    alias: str | None = None
-    description: str | None = None
-    filter: CollectionFilter = CollectionFilter()
-    writable: bool = True
-    grants: tuple[Grant, ...] = ()
-    id: str | None = None  # a new random id unless given, as when migrating a collection
-    # Versions it held on the server it is migrated from, with the date_added that server gave
-    # them: (object id, modified_us, date_added_us). They must be in the store already.
-    history: tuple[tuple[str, int, int], ...] = ()
-
+from fimishare.store.layout import (
+    DEFAULT_MAX_CONTENT_LENGTH,
+    LAYOUT_TIMELINE,
+    ApiRoot,
+    Collection,
+    NewCollection,
+    create_layout,
+    mark_changed,
+    write_grant,
+)
+from fimishare.store.membership import CollectionError, CollectionFilter
 
 # A place in a collection's order: (date_added_us, version_added_us). Several versions may
 # share a date_added (migrated ones), never a version_added.
@@ -149,61 +57,6 @@ class Entry:
     submitted_by: str | None
     created: str | None
     modified: str | None
-
-
-def load_filters(connection: Connection) -> dict[str, CollectionFilter]:
-    rows = connection.execute(select(collections.c.id, collections.c.filter))
-    return {row.id: CollectionFilter.from_json(row.filter) for row in rows}
-
-
-def exercise_markings(connection: Connection, also: Iterable[dict[str, Any]] = ()) -> frozenset[str]:
-    """Ids of the exercise marking-definitions in the store, and among ``also`` (being stored)."""
-    stored = connection.execute(select(object_versions.c.json).where(object_versions.c.type == "marking-definition")).scalars()
-    definitions = [orjson.loads(text) for text in stored] + [d for d in also if d.get("type") == "marking-definition"]
-    return frozenset(d["id"] for d in definitions if is_exercise_marking(d))
-
-
-ENTRY_COLUMNS = ("collection_id", "version_added_us", "date_added_us", "object_id", "type", "spec_version", "modified_us", "access_class")
-
-
-def fill(connection: Connection, collection_id: str, wanted: CollectionFilter, *, marked_with: Set[str] = frozenset()) -> None:
-    """Add the stored versions ``wanted`` matches to the collection, in the caller's writing
-    transaction (which holds the store's timeline).
-
-    A new collection takes them with their own date_added. With ``marked_with``, only
-    versions carrying one of those markings are looked at, and as they join a collection
-    its readers may already have paged past, they get new date_added values.
-    """
-    v = object_versions
-    exercise = exercise_markings(connection) if wanted.exercise else frozenset()
-    query = select(
-        v.c.date_added_us, v.c.id, v.c.type, v.c.spec_version, v.c.modified_us, v.c.access_class, v.c.profiles, v.c.tlp, v.c.marking_refs
-    )
-    if marked_with:
-        query = query.where(or_(*(cast(v.c.marking_refs, Text).contains(f'"{mark}"') for mark in sorted(marked_with))))
-    rows = [r for r in connection.execute(query) if wanted.matches(r.type, r.profiles.split(), r.tlp, r.marking_refs, exercise)]
-    dates = timeline.allocate(connection, timeline.STORE_TIMELINE, len(rows)) if marked_with else [r.date_added_us for r in rows]
-    entries = [
-        (collection_id, r.date_added_us, date, r.id, r.type, r.spec_version, r.modified_us, r.access_class)
-        for r, date in zip(rows, dates, strict=True)
-    ]
-    for start in range(0, len(entries), 5000):
-        insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries[start : start + 5000])
-    refresh_statistics(connection, collection_entries.name)
-
-
-def entry_row(collection_id: str, version: Version, version_added_us: int, date_added_us: int, access_class: int) -> tuple[Any, ...]:
-    """A collection_entries row (ENTRY_COLUMNS) for a Version."""
-    return (
-        collection_id,
-        version_added_us,
-        date_added_us,
-        version.obj["id"],
-        version.obj["type"],
-        version.spec_version,
-        version.modified_us,
-        access_class,
-    )
 
 
 def readable_by(access_class_column: ColumnElement[int], readable: Readable) -> ColumnElement[bool]:
@@ -308,8 +161,8 @@ class Collections:
         with self.engine.begin() as connection:
             if not connection.execute(select(collections.c.id).where(collections.c.id == collection_id)).first():
                 raise CollectionError(f"no collection {collection_id!r} (see 'fimishare collections list')")
-            _grant(connection, collection_id, grant)
-            _changed(connection)
+            write_grant(connection, collection_id, grant)
+            mark_changed(connection)
 
     def list(self, api_root: str | None = None) -> list[Collection]:
         return [c for c in self._current()[1] if api_root is None or c.api_root == api_root]
@@ -423,145 +276,3 @@ class Collections:
                     )
                 ).rowcount
         return removed
-
-
-def _changed(connection: Connection) -> None:
-    """Every change to roots, collections or grants moves this clock: readers then reload."""
-    timeline.allocate(connection, LAYOUT_TIMELINE, 1)
-
-
-def create_layout(connection: Connection, roots: Sequence[ApiRoot], new: Sequence[NewCollection]) -> list[Collection]:
-    """Make API roots and collections in the caller's writing transaction: all of them, or,
-    on a CollectionError, none. Each collection takes the stored versions its filter
-    matches, and the versions of its history with their own date_added."""
-    # No version is stored meanwhile: each is either seen here or sees the new collections.
-    timeline.lock(connection, timeline.STORE_TIMELINE)
-    # One microsecond apart, so that they are listed in the order given.
-    now = time.time_ns() // 1000
-    for position, root in enumerate(roots):
-        _check_root(connection, root)
-        if root.is_default:
-            connection.execute(update(api_roots).values(is_default=False))
-        connection.execute(
-            insert(api_roots).values(
-                name=root.name,
-                title=root.title,
-                description=root.description,
-                max_content_length=root.max_content_length,
-                exercise=root.exercise,
-                is_default=root.is_default,
-                created_at_us=now + position,
-            )
-        )
-    made = []
-    for position, wanted in enumerate(new):
-        collection_id = wanted.id or str(uuid.uuid4())
-        _check_collection(connection, wanted, collection_id)
-        connection.execute(
-            insert(collections).values(
-                id=collection_id,
-                api_root=wanted.api_root,
-                alias=wanted.alias,
-                title=wanted.title.strip(),
-                description=wanted.description,
-                filter=wanted.filter.as_json(),
-                writable=wanted.writable,
-                created_at_us=now + position,
-            )
-        )
-        for grant in wanted.grants:
-            _grant(connection, collection_id, grant)
-        if not wanted.filter.posted_only:
-            fill(connection, collection_id, wanted.filter)
-        if wanted.history:
-            _place_history(connection, collection_id, wanted.history)
-        made.append(
-            Collection(
-                collection_id,
-                wanted.api_root,
-                wanted.alias,
-                wanted.title.strip(),
-                wanted.description,
-                wanted.filter,
-                wanted.writable,
-                wanted.grants,
-            )
-        )
-    _changed(connection)
-    return made
-
-
-def root_name_problem(name: str) -> str | None:
-    if not name or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name) or name == "taxii2":
-        return f"API root name {name!r}: use letters, digits, '-' and '_' (and not 'taxii2')"
-    return None
-
-
-def _check_root(connection: Connection, root: ApiRoot) -> None:
-    problem = root_name_problem(root.name)
-    if problem:
-        raise CollectionError(problem)
-    if not root.title.strip():
-        raise CollectionError(f"API root {root.name!r} needs a title")
-    if root.max_content_length <= 0:
-        raise CollectionError(f"API root {root.name!r}: max_content_length must be positive")
-    if connection.execute(select(api_roots.c.name).where(api_roots.c.name == root.name)).first():
-        raise CollectionError(f"API root {root.name!r} already exists")
-
-
-def _check_collection(connection: Connection, wanted: NewCollection, collection_id: str) -> None:
-    if not wanted.title.strip():
-        raise CollectionError("a collection needs a title")
-    if not connection.execute(select(api_roots.c.name).where(api_roots.c.name == wanted.api_root)).first():
-        raise CollectionError(f"no API root {wanted.api_root!r} (see 'fimishare roots list')")
-    if connection.execute(select(collections.c.api_root).where(collections.c.id == collection_id)).first():
-        raise CollectionError(f"a collection with id {collection_id!r} already exists")
-    if (
-        wanted.alias
-        and connection.execute(
-            select(collections.c.id).where(collections.c.api_root == wanted.api_root, collections.c.alias == wanted.alias)
-        ).first()
-    ):
-        raise CollectionError(f"API root {wanted.api_root!r} already has a collection with alias {wanted.alias!r}")
-
-
-def _place_history(connection: Connection, collection_id: str, history: Sequence[tuple[str, int, int]]) -> None:
-    """Entries for stored versions with the date_added another server gave them. The store's
-    timeline moves past the latest, so what is added afterwards comes after them in every page."""
-    v = object_versions
-    wanted = {(object_id, modified_us): date_added_us for object_id, modified_us, date_added_us in history}
-    keys = list(wanted)
-    held = {}
-    for start in range(0, len(keys), _CHUNK):
-        rows = connection.execute(
-            select(v.c.id, v.c.modified_us, v.c.date_added_us, v.c.type, v.c.spec_version, v.c.access_class).where(
-                tuple_(v.c.id, v.c.modified_us).in_(keys[start : start + _CHUNK])
-            )
-        )
-        held.update({(r.id, r.modified_us): r for r in rows})
-    missing = [key for key in keys if key not in held]
-    if missing:
-        object_id, modified_us = missing[0]
-        raise CollectionError(
-            f"{len(missing)} versions of the history are not stored, e.g. {object_id} at {timeline.to_timestamp(modified_us)}"
-        )
-    entries = [
-        (collection_id, r.date_added_us, wanted[key], r.id, r.type, r.spec_version, r.modified_us, r.access_class)
-        for key, r in held.items()
-    ]
-    # A version the filter already placed keeps its place.
-    insert_rows(connection, collection_entries, ENTRY_COLUMNS, entries)
-    refresh_statistics(connection, collection_entries.name)
-    timeline.advance(connection, timeline.STORE_TIMELINE, max(wanted.values()))
-
-
-def _grant(connection: Connection, collection_id: str, grant: Grant) -> None:
-    connection.execute(
-        delete(collection_grants).where(collection_grants.c.collection_id == collection_id, collection_grants.c.org_id == grant.org_id)
-    )
-    if grant.can_read or grant.can_write:
-        connection.execute(
-            insert(collection_grants).values(
-                collection_id=collection_id, org_id=grant.org_id, can_read=grant.can_read, can_write=grant.can_write
-            )
-        )

@@ -14,16 +14,9 @@ from fimishare.sharing.access import AccessClass, Readable, access_class_of
 from fimishare.sharing.markings import is_exercise_marking
 from fimishare.stix import EntryPath, Outcome, spec_version_of
 from fimishare.store import timeline
-from fimishare.store.collections import (
-    ENTRY_COLUMNS,
-    CollectionFilter,
-    entry_row,
-    exercise_markings,
-    fill,
-    load_filters,
-    readable_by,
-)
+from fimishare.store.collections import readable_by
 from fimishare.store.database import WRITE, copy_rows, insert_rows, refresh_statistics
+from fimishare.store.membership import ENTRY_COLUMNS, CollectionFilter, entry_row, exercise_markings, fill, load_filters
 from fimishare.store.schema import access_classes, collection_entries, object_versions, observables, search_outbox
 
 _VERSION_COLUMNS = (

@@ -25,7 +25,8 @@ from fimishare.sharing.principals import Holding, Principal
 from fimishare.stix import SPEC_VERSIONS, EntryPath, Outcome, Severity
 from fimishare.store import Store
 from fimishare.store.accounts import Account, AccountError
-from fimishare.store.collections import ApiRoot, Collection, Entry, VersionSelector
+from fimishare.store.collections import Entry, VersionSelector
+from fimishare.store.layout import ApiRoot, Collection
 from fimishare.store.objects import Provenance
 from fimishare.store.timeline import to_timestamp
 from fimishare.taxii_server import status

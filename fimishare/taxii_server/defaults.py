@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fimishare.sharing.principals import EVERY_PARTNER, Grant
-from fimishare.store.collections import ApiRoot, CollectionFilter, Collections, NewCollection, create_layout
+from fimishare.store.collections import Collections
+from fimishare.store.layout import ApiRoot, NewCollection, create_layout
+from fimishare.store.membership import CollectionFilter
 
 EVERY_PARTNER_READS_AND_WRITES = (Grant(EVERY_PARTNER, can_read=True, can_write=True),)
 

@@ -30,14 +30,8 @@ from fimishare.sharing.principals import Grant
 from fimishare.stix import EntryPath, Outcome, Role
 from fimishare.store import Store
 from fimishare.store.accounts import Account, AccountError
-from fimishare.store.collections import (
-    DEFAULT_MAX_CONTENT_LENGTH,
-    ApiRoot,
-    CollectionFilter,
-    NewCollection,
-    create_layout,
-    root_name_problem,
-)
+from fimishare.store.layout import DEFAULT_MAX_CONTENT_LENGTH, ApiRoot, NewCollection, create_layout, root_name_problem
+from fimishare.store.membership import CollectionFilter
 from fimishare.store.objects import Provenance
 from fimishare.store.timeline import from_timestamp, to_timestamp
 from fimishare.taxii_server import status
