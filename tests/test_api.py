@@ -34,6 +34,7 @@ CSP = "default-src 'none'; frame-ancestors 'none'"
 class Server:
     base: str
     log: str
+    env: dict[str, str]
 
     def call(
         self,
@@ -44,6 +45,7 @@ class Server:
         password: str | None = None,
         body: bytes | dict | list | None = None,
         content_type: str = "application/json",
+        bearer: str | None = None,
     ):
         """(status, headers, parsed JSON body) for one request."""
         data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
@@ -53,6 +55,8 @@ class Server:
         if user is not None:
             secret = password if password is not None else (SYNC_KEY if user == "jp-sync" else PASSWORD)
             request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode())
+        if bearer is not None:
+            request.add_header("Authorization", f"Bearer {bearer}")
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, response.headers, json.loads(response.read())
@@ -93,7 +97,7 @@ def server(request, tmp_path_factory):
         cli("users", "add", "viewer1", "--org", "EEAS", "--role", "viewer", "--password", PASSWORD)
         cli("users", "add", "jp-sync", "--org", "JP-NISC", "--role", "sync", "--password", SYNC_KEY)
         with serving({**env, "FIMISHARE_MAX_BUNDLE_BYTES": str(MAX_BUNDLE_BYTES)}, tmp_path) as base:
-            yield Server(base, str(tmp_path / "serve.log"))
+            yield Server(base, str(tmp_path / "serve.log"), env)
     finally:
         drop()
 
@@ -124,6 +128,16 @@ def test_health_needs_no_account_and_sends_security_headers(server):
     assert headers["Content-Security-Policy"] == CSP
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_an_api_key_opens_the_api_as_a_bearer_token_as_it_opens_taxii(server):
+    key = node_cli(server.env)("users", "key", "viewer1").strip()
+    status, _, body = server.call("GET", "/api/v1/objects", bearer=key)
+    assert status == 200 and "objects" in body
+    status, headers, body = server.call("GET", "/api/v1/objects", bearer=key[:-2] + "xx")
+    assert status == 401 and "wrong credentials" in body["error"] and "Bearer" in headers["WWW-Authenticate"]
+    node_cli(server.env)("users", "key", "viewer1", "--revoke")
+    assert server.call("GET", "/api/v1/objects", bearer=key)[0] == 401
 
 
 @pytest.mark.parametrize("user, password", [(None, None), ("analyst1", "wrong password here"), ("nobody", PASSWORD)])

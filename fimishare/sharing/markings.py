@@ -5,7 +5,6 @@ from __future__ import annotations
 import json as _json
 import uuid as _uuid
 from collections.abc import Iterable as _Iterable
-from collections.abc import Mapping as _Mapping
 from typing import Any as _Any
 
 from fimishare.stix import tlp_1_0_marking_definitions, tlp_marking_definitions
@@ -77,13 +76,6 @@ def fimishare_marking_definition(
     if created_by_ref is not None:
         md["created_by_ref"] = created_by_ref
     return md
-
-
-def marking_definitions_by_id(definitions: _Iterable[dict[str, _Any]] | _Mapping[str, dict[str, _Any]]) -> dict[str, dict[str, _Any]]:
-    """Turn a list of marking-definitions into the id -> object mapping the policy takes."""
-    if isinstance(definitions, _Mapping):
-        return dict(definitions)
-    return {d["id"]: d for d in definitions}
 
 
 def is_exercise_marking(definition: dict[str, _Any]) -> bool:

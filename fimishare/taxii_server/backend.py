@@ -219,7 +219,8 @@ class StoreBackend(Backend):  # type: ignore[misc]  # medallion ships no type in
                 for i, entry in enumerate(rows)
                 if entry.access_class in readable.granular
             }
-            copies = {id(holding): copy for copy, holding in self.gate.views(principal, marked.values())}
+            # Most pages hold no granular markings: the gate is asked only when one does.
+            copies = {id(holding): copy for copy, holding in self.gate.views(principal, marked.values())} if marked else {}
             for i, entry in enumerate(rows):
                 if i not in marked:
                     page.append((entry, orjson.Fragment(entry.json)))
