@@ -3,10 +3,14 @@
 import threading
 
 import orjson
+import pytest
 from sqlalchemy import select
 from support.stix_factory import indicator, sdo
 
-from fimishare.stix import Outcome
+from fimishare.ingest.pipeline import IngestPipeline
+from fimishare.sharing.markings import fimishare_marking_definition
+from fimishare.stix import EntryPath, Outcome
+from fimishare.store.accounts import AccountError
 from fimishare.store.objects import Provenance
 from fimishare.store.schema import object_versions
 
@@ -114,3 +118,27 @@ def test_observable_values_are_indexed_normalised_from_scos_and_patterns(node):
     assert found[("domain", "news-example.com")] == [domain["id"]]
     assert found[("url", "http://bad.example/path")] == [ind["id"]]
     assert found[("ipv4", "203.0.113.7")] == [ind["id"]]
+
+
+def test_the_store_tells_the_gate_what_a_decision_depends_on(store):
+    """The gate's AccessSource: this node's organisation, the marking-definitions, the access
+    classes, and an epoch that moves when either of the last two grows."""
+    with pytest.raises(AccountError, match="fimishare init"):
+        store.node_organisation_id()
+    org = store.directory.add_organisation("EEAS", is_node=True)
+    assert store.node_organisation_id() == org.id
+    pipeline = IngestPipeline(store.objects)
+    source = Provenance(org.id, EntryPath.IMPORT)
+    assert store.policy_epoch() == (None, None) and store.marking_definitions() == []
+
+    assert pipeline.ingest_objects([sdo()], source).ok
+    no_marking, first_class = store.policy_epoch()
+    assert no_marking is None and first_class is not None
+    assert list(store.access_classes(0)) == [first_class] and store.access_classes(first_class) == {}
+
+    to_jp = fimishare_marking_definition("REL TO JP", releasable_to=["identity--00000000-0000-4000-8000-0000000000b1"])
+    assert pipeline.ingest_objects([to_jp, sdo(object_marking_refs=[to_jp["id"]])], source).ok
+    marking_added, newest_class = store.policy_epoch()
+    assert marking_added is not None and newest_class > first_class
+    assert [definition["id"] for definition in store.marking_definitions()] == [to_jp["id"]]
+    assert to_jp["id"] in {ref for access in store.access_classes(first_class).values() for ref in access.object_marking_refs}
