@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from fimishare.ingest import observables
 from fimishare.ingest.parsing import InputError, check_size, parse_stix
 from fimishare.ingest.validation import SpecValidator, default_validator
+from fimishare.sharing.authority import version_refusal
 from fimishare.stix import Outcome, Problem, Severity, json_path, tlp_of
 from fimishare.stix_profiles import profiles
 from fimishare.store.database import make_engine
@@ -186,10 +187,29 @@ class IngestPipeline:
         posted_to: str | None,
     ) -> None:
         self._warn_dangling(pending, resolver, visible)
-        results = self.store.write([version for _, version in pending], provenance, posted_to=posted_to)
-        held = {version.id for (_, version), result in zip(pending, results, strict=True) if result != Outcome.STORED}
+        holders = self.store.holders(version.id for _, version in pending)
+        refused = {
+            version.key: reason
+            for _, version in pending
+            if (reason := version_refusal(provenance.source_org, version.obj, version.content_hash, holders.get(version.id)))
+        }
+        writing = [(outcome, version) for outcome, version in pending if version.key not in refused]
+        results = self.store.write([version for _, version in writing], provenance, posted_to=posted_to)
+        held = {version.id for (_, version), result in zip(writing, results, strict=True) if result != Outcome.STORED}
+        held |= {object_id for object_id, _ in refused if object_id in holders}
         hidden = held - visible(held) if held and visible is not None else set()
-        for (outcome, version), result in zip(pending, results, strict=True):
+        for outcome, version in pending:
+            if version.key not in refused:
+                continue
+            if version.id in hidden:
+                # Refused for an object the submitter may not read: answered as for an object
+                # no one has, and not kept.
+                log.warning("%s posted a version of %s, which it may not read nor version; not stored", provenance.source_org, version.id)
+                outcome.status = Outcome.STORED
+            else:
+                outcome.status = Outcome.REJECTED
+                outcome.problems.append(Problem(version.id, "$", refused[version.key]))
+        for (outcome, version), result in zip(writing, results, strict=True):
             if version.id in hidden:
                 # "Already here", or "here with other content", would answer "have you seen
                 # this?" about what the submitter may not read: both are answered as for an

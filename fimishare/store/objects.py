@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, select, true, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
+from fimishare.sharing.authority import Holder
 from fimishare.sharing.markings import is_exercise_marking
 from fimishare.stix import EntryPath, Outcome, spec_version_of
 from fimishare.store import timeline
@@ -270,6 +271,25 @@ class ObjectStore:
         return held
 
     # -- reading -------------------------------------------------------------
+
+    def holders(self, ids: Iterable[str]) -> dict[str, Holder]:
+        """Who holds each of these ids (the source organisation of its first stored version),
+        with the content hashes of every version held: what authority over a new version depends on."""
+        v = object_versions
+        wanted = sorted(set(ids))
+        first: dict[str, str] = {}
+        hashes: dict[str, set[str]] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                rows = connection.execute(
+                    select(v.c.id, v.c.source_org, v.c.content_hash)
+                    .where(v.c.id.in_(wanted[start : start + _CHUNK]))
+                    .order_by(v.c.date_added_us)
+                )
+                for row in rows:
+                    first.setdefault(row.id, row.source_org)
+                    hashes.setdefault(row.id, set()).add(row.content_hash)
+        return {object_id: Holder(org, frozenset(hashes[object_id])) for object_id, org in first.items()}
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))

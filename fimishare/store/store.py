@@ -52,7 +52,12 @@ class Store:
         return self.objects.policy_epoch()
 
     def marking_definitions(self) -> list[dict[str, Any]]:
-        return [version.obj for version in self.objects.iter_versions(types=["marking-definition"])]
+        # The first stored definition of an id is the only one (sharing.authority): a later
+        # "version" that a store from before that rule may hold changes nothing.
+        first: dict[str, dict[str, Any]] = {}
+        for version in self.objects.iter_versions(types=["marking-definition"], all_versions=True):
+            first.setdefault(version.obj["id"], version.obj)
+        return list(first.values())
 
     def access_classes(self, after_id: int) -> Mapping[int, AccessClass]:
         return self.objects.access_classes(after_id)

@@ -1,0 +1,189 @@
+"""A hostile partner ("Rogue", an analyst of a third organisation) tries to change what the
+node decides or serves about other organisations' objects, on every entry path.
+
+EU (this node) holds a campaign released to JP only (AMBER with a releasability marking),
+a TLP:GREEN campaign every partner reads, and JP's identity. Rogue tries to redefine the
+markings, to version EU's objects, visible or hidden, and to rename JP. Each attempt must
+fail with a clear refusal (or, for what Rogue may not read, look exactly like posting a new
+object), and nothing may change for EU, JP or Rogue's own view.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from support.stix_factory import sdo
+
+from fimishare.cli import main
+from fimishare.ingest.reference import add_organisation
+from fimishare.node import Node, initialise
+from fimishare.platform import create_app
+from fimishare.sharing import Principal
+from fimishare.sharing.markings import fimishare_marking_definition
+from fimishare.stix import TLP_AMBER, TLP_GREEN, EntryPath, Role, tlp_marking_definition
+from fimishare.store.objects import Provenance
+
+PASSWORD = "adversarial-test-password"
+TAXII = "application/taxii+json;version=2.1"
+LATER = "2025-01-01T00:00:00.000Z"
+
+
+class Scene:
+    def __init__(self, settings):
+        self.settings = settings
+        self.env = {"FIMISHARE_HOME": str(settings.home), "FIMISHARE_DATABASE_URL": settings.database_url}
+        node = Node(settings)
+        eu, _, _ = initialise(node, "EU")
+        directory = node.store.directory
+        self.jp, _ = add_organisation(directory, node.pipeline, "JP")
+        self.rogue, _ = add_organisation(directory, node.pipeline, "Rogue")
+        for name, org in (("eu-analyst", eu), ("jp-analyst", self.jp), ("rogue-analyst", self.rogue)):
+            directory.add_account(name, org=org.id, role=Role.ANALYST, password=PASSWORD)
+        self.to_jp = fimishare_marking_definition("REL TO JP", releasable_to=[self.jp.id], created_by_ref=eu.id)
+        self.secret = sdo("campaign", name="Released to JP only", object_marking_refs=[TLP_AMBER, self.to_jp["id"]])
+        self.open = sdo("campaign", name="Every partner reads this", object_marking_refs=[TLP_GREEN])
+        report = node.pipeline.ingest_objects([self.to_jp, self.secret, self.open], Provenance(eu.id, EntryPath.API))
+        assert report.ok, report.errors()
+        self.jp_identity = node.store.objects.latest([self.jp.id])[self.jp.id]
+        self.collection = node.store.collections.find("fimi/partners").id
+        self.node_org = eu.id
+        node.close()
+
+    def client(self):
+        return create_app(self.settings).test_client()
+
+    def post_api(self, objects: list[dict], account: str = "rogue-analyst") -> tuple[int, dict]:
+        response = self.client().post("/api/v1/objects", json=objects, auth=(account, PASSWORD))
+        return response.status_code, response.get_json()
+
+    def post_taxii(self, objects: list[dict], account: str = "rogue-analyst") -> dict:
+        response = self.client().post(
+            f"/taxii2/fimi/collections/{self.collection}/objects/",
+            data=json.dumps({"objects": objects}),
+            auth=(account, PASSWORD),
+            headers={"Accept": TAXII, "Content-Type": TAXII},
+        )
+        assert response.status_code == 202, response.get_data(as_text=True)
+        return response.get_json()
+
+    def read(self, object_id: str, account: str) -> dict | None:
+        response = self.client().get(f"/api/v1/objects/{object_id}", auth=(account, PASSWORD))
+        return response.get_json() if response.status_code == 200 else None
+
+    def import_file(self, path, org: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["import", str(path), "--org", org], env=self.env, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    def views(self) -> dict[str, dict | None]:
+        """What EU, JP and Rogue read of the three objects."""
+        return {
+            f"{account}:{name}": self.read(obj["id"], account)
+            for account in ("eu-analyst", "jp-analyst", "rogue-analyst")
+            for name, obj in (("secret", self.secret), ("open", self.open), ("jp", self.jp_identity))
+        }
+
+    def policy_reads(self, account_org: str) -> bool:
+        node = Node(self.settings)
+        try:
+            principal = Principal("identity--00000000-0000-4000-8000-0000000000f1", account_org, Role.ANALYST)
+            return node.gate.view(principal, node.store.objects.latest_versions([self.secret["id"]])[self.secret["id"]]) is not None
+        finally:
+            node.close()
+
+
+@pytest.fixture
+def scene(settings):
+    return Scene(settings)
+
+
+def newer(obj: dict, **changes) -> dict:
+    return {**obj, "modified": LATER, **changes}
+
+
+def problems_of(body: dict) -> str:
+    return " ".join(problem["message"] for outcome in body["objects"] for problem in outcome["problems"])
+
+
+def test_the_scene_is_as_described(scene):
+    views = scene.views()
+    assert views["jp-analyst:secret"] and views["eu-analyst:secret"] and views["rogue-analyst:secret"] is None
+    assert views["rogue-analyst:open"] == scene.open
+
+
+def test_a_partner_cannot_redefine_another_organisations_releasability_marking(scene):
+    before = scene.views()
+    widened = {**scene.to_jp, "created": LATER}
+    widened["extensions"] = json.loads(json.dumps(scene.to_jp["extensions"]).replace(scene.jp.id, scene.jp.id + '", "' + scene.rogue.id))
+    status, body = scene.post_api([widened])
+    assert status == 422 and "never versioned" in problems_of(body) and "new id" in problems_of(body)
+    assert not scene.policy_reads(scene.rogue.id) and scene.policy_reads(scene.jp.id)
+    assert scene.views() == before
+
+
+@pytest.mark.parametrize("change", ["drop the releasability", "add an unknown property"])
+def test_no_variant_of_a_marking_redefinition_is_stored(scene, change):
+    before = scene.views()
+    extension = dict(next(iter(scene.to_jp["extensions"].values())))
+    if change == "drop the releasability":
+        extension["classification"] = "UNCLASSIFIED"
+        del extension["releasable_to"]
+    else:
+        extension["x_widen"] = True
+    redefined = {**scene.to_jp, "created": LATER, "extensions": {next(iter(scene.to_jp["extensions"])): extension}}
+    status, body = scene.post_api([redefined])
+    assert status == 422 and "never versioned" in problems_of(body)
+    assert scene.views() == before and scene.policy_reads(scene.jp.id)
+
+
+def test_the_published_tlp_definitions_are_taken_only_as_published(scene):
+    clear_amber = {**tlp_marking_definition("amber"), "extensions": tlp_marking_definition("clear")["extensions"]}
+    status, body = scene.post_api([clear_amber])
+    assert status == 422 and "only as OASIS publishes it" in problems_of(body)
+    status, body = scene.post_api([tlp_marking_definition("amber")])  # the published one: nothing to change
+    assert status == 200 and body["unchanged"] == 1
+
+
+def test_a_partner_cannot_version_another_organisations_object_it_reads(scene):
+    before = scene.views()
+    status, body = scene.post_api([newer(scene.open, description="rewritten by Rogue", revoked=True)])
+    assert status == 422 and "belongs to another organisation" in problems_of(body) and "derived-from" in problems_of(body)
+    assert scene.views() == before
+
+
+def test_a_partner_cannot_rename_another_partner(scene):
+    status, body = scene.post_api([{**scene.jp_identity, "modified": "2099-01-01T00:00:00.000Z", "name": "JP (compromised)"}])
+    assert status == 422 and "belongs to another organisation" in problems_of(body)
+    assert scene.read(scene.jp.id, "eu-analyst")["name"] == "JP"
+
+
+def test_versioning_a_hidden_object_looks_like_posting_a_new_one_and_changes_nothing(scene):
+    before = scene.views()
+    status, body = scene.post_api([newer(scene.secret, object_marking_refs=[TLP_GREEN], name="leaked")])
+    fresh = sdo("campaign", name="A new object of Rogue's", object_marking_refs=[TLP_GREEN])
+    _, fresh_body = scene.post_api([fresh])
+    assert status == 200 and body["stored"] == 1 and problems_of(body) == ""
+    assert (body["stored"], body["rejected"]) == (fresh_body["stored"], fresh_body["rejected"])
+    assert scene.views() == before
+
+
+def test_the_same_refusals_hold_over_taxii_and_cli_import(scene, tmp_path):
+    before = scene.views()
+    status = scene.post_taxii([newer(scene.open, name="via TAXII")])
+    assert status["failure_count"] == 1 and "belongs to another organisation" in status["failures"][0]["message"]
+    bundle = tmp_path / "rogue.json"
+    bundle.write_text(json.dumps([newer(scene.open, name="via import"), {**scene.to_jp, "created": LATER, "name": "mine now"}]))
+    code, output = scene.import_file(bundle, "Rogue")
+    assert code == 1 and "belongs to another organisation" in output and "never versioned" in output
+    assert scene.views() == before
+
+
+def test_the_owner_still_versions_and_revokes_its_own_objects(scene):
+    status, body = scene.post_api([newer(scene.open, description="second version")], account="eu-analyst")
+    assert status == 200 and body["stored"] == 1
+    assert scene.read(scene.open["id"], "jp-analyst")["description"] == "second version"
+    status, body = scene.post_api([{**scene.open, "modified": "2025-02-01T00:00:00.000Z", "revoked": True}], account="eu-analyst")
+    assert status == 200 and body["stored"] == 1
+    status, body = scene.post_api([scene.open], account="rogue-analyst")  # an unchanged copy changes nothing
+    assert status == 200 and body["unchanged"] == 1
