@@ -187,3 +187,46 @@ def test_the_owner_still_versions_and_revokes_its_own_objects(scene):
     assert status == 200 and body["stored"] == 1
     status, body = scene.post_api([scene.open], account="rogue-analyst")  # an unchanged copy changes nothing
     assert status == 200 and body["unchanged"] == 1
+
+
+@pytest.mark.parametrize("engine", ["embedded", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def test_search_facets_and_filters_show_nothing_under_a_granular_marking(node, engine, request):
+    """An intrusion-set's aliases and a technique's ATT&CK id under a RED granular marking: a
+    partner's analyst reads the objects, but neither the values nor a match on them."""
+    from fimishare.search import open_engine
+    from fimishare.search.indexer import Indexer
+    from fimishare.search.query import SearchQuery, parse_filters
+    from fimishare.stix import TLP_RED
+
+    search = node.search
+    if engine == "elasticsearch":
+        from dataclasses import replace
+
+        url = request.getfixturevalue("elasticsearch_url")
+        search = open_engine(replace(node.settings, elasticsearch_url=url, elasticsearch_index=f"adversarial-{id(node)}"))
+        search.reset()
+    red = [{"marking_ref": TLP_RED, "selectors": ["aliases"]}]
+    actor = sdo("intrusion-set", name="Storm-1516", aliases=["Hidden Alias"], object_marking_refs=[TLP_GREEN], granular_markings=red)
+    technique = sdo(
+        "attack-pattern",
+        name="Phishing",
+        object_marking_refs=[TLP_GREEN],
+        external_references=[{"source_name": "mitre-attack", "external_id": "T1566"}],
+        granular_markings=[{"marking_ref": TLP_RED, "selectors": ["external_references"]}],
+    )
+    node_org = node.store.node_organisation_id()
+    assert node.pipeline.ingest_objects([actor, technique], Provenance(node_org, EntryPath.API)).ok
+    Indexer(node.store, node.gate, search).drain()
+    rogue = Principal("identity--00000000-0000-4000-8000-0000000000f1", "identity--00000000-0000-4000-8000-0000000000f2", Role.ANALYST)
+    readable = node.gate.readable(rogue)
+
+    everything = search.search(SearchQuery(size=50), readable)
+    assert {actor["id"], technique["id"]} <= {hit.id for hit in everything.hits}
+    assert "Hidden Alias" not in everything.facets.get("actors", {}) and "Storm-1516" in everything.facets["actors"]
+    assert "T1566" not in everything.facets.get("techniques", {})
+    assert search.search(SearchQuery(filters=parse_filters(["actor=Hidden Alias"]), size=50), readable).total == 0
+    assert search.search(SearchQuery(filters=parse_filters(["technique=T1566"]), size=50), readable).total == 0
+    assert search.search(SearchQuery("Hidden Alias", size=50), readable).total == 0
+    assert search.search(SearchQuery(filters=parse_filters(["actor=Storm-1516"]), size=50), readable).total == 1
+    if engine == "elasticsearch":
+        search.drop()

@@ -86,8 +86,10 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
     objects it points at (any of them may be missing), ``reference_classes`` the access
     classes of public reference data."""
     obj = Gate.indexed_copy(version.obj)
-    kin = [version] + [
-        other
+    # Techniques and actors come from what the index may hold of each object, linked ones
+    # included: a value under a granular marking would otherwise show in a facet or match a filter.
+    kin = [obj] + [
+        Gate.indexed_copy(other.obj)
         for other in (linked.get(ref) for ref in linked_ids(obj))
         if other is not None and (other.access_class == version.access_class or other.access_class in reference_classes)
     ]
@@ -109,8 +111,8 @@ def build(version: StoredVersion, linked: Mapping[str, StoredVersion], reference
         "tlp": tlp_of(obj.get("object_marking_refs") or ()),
         "creator": obj.get("created_by_ref"),
         "partner": version.source_org,
-        "techniques": sorted({t for other in kin for t in _technique_ids(other.obj)}),
-        "actors": sorted({a for other in kin if other.obj.get("type") in ACTOR_TYPES for a in _actor_names(other.obj)}),
+        "techniques": sorted({t for other in kin for t in _technique_ids(other)}),
+        "actors": sorted({a for other in kin if other.get("type") in ACTOR_TYPES for a in _actor_names(other)}),
         "labels": sorted({label for label in obj.get("labels") or () if isinstance(label, str)}),
         "lang": _languages(obj, " ".join(filter(None, (name, description, content)))),
         "area": _cooperation_areas(obj),
