@@ -230,3 +230,33 @@ def test_search_facets_and_filters_show_nothing_under_a_granular_marking(node, e
     assert search.search(SearchQuery(filters=parse_filters(["actor=Storm-1516"]), size=50), readable).total == 1
     if engine == "elasticsearch":
         search.drop()
+
+
+def _token(value) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        ("/api/v1/search", {"q": "storm\x00"}),
+        ("/api/v1/search", {"filter": "actor=Storm\x00"}),
+        ("/api/v1/search", {"after": _token([2**63 + 5, "campaign--x"])}),
+        ("/api/v1/search", {"after": _token(["\x00", "campaign--x"])}),
+        ("/api/v1/search", {"after": _token([True, "campaign--x"])}),
+        ("/api/v1/lookup", {"value": "evil\x00.example"}),
+        ("TAXII", {"next": "9999999999999999999-9999999999999999999"}),
+        ("TAXII", {"added_after": "9999-99-99T99:99:99Z"}),
+    ],
+)
+def test_hostile_tokens_and_control_characters_get_a_400_naming_the_problem(scene, path, params):
+    if path == "TAXII":
+        path, headers = f"/taxii2/fimi/collections/{scene.collection}/objects/", {"Accept": TAXII}
+    else:
+        headers = {}
+    response = scene.client().get(path, query_string=params, auth=("rogue-analyst", PASSWORD), headers=headers)
+    body = response.get_json()
+    assert response.status_code == 400, (response.status_code, body)
+    assert (body.get("error") or body.get("description")) not in (None, "", "internal server error")

@@ -223,6 +223,8 @@ def _searched(ask: Callable[[SearchEngine, Readable], dict[str, Any]]) -> Respon
     node = _node()
     try:
         return _json(ask(node.search, node.gate.readable(g.principal)))
+    except QueryError as error:
+        raise BadRequest(str(error)) from None
     except SearchUnavailable as error:
         current_app.logger.warning("search unavailable: %s", error)
         return error_response(503, "search is unavailable for the moment; the store is not affected")

@@ -10,6 +10,7 @@ the caller may read.
 from __future__ import annotations
 
 import base64
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -74,6 +75,10 @@ class SearchQuery:
                     timeline.from_timestamp(value)
                 except ValueError as error:
                     raise QueryError(f"{name}: {error}") from None
+        check_text("the search text", self.text)
+        for field_name, values in self.filters.items():
+            for value in values:
+                check_text(f"the {field_name} filter", value)
         unknown = set(self.filters) - set(FILTERS.values())
         if unknown:
             raise QueryError(f"unknown filter field(s) {', '.join(sorted(unknown))}")
@@ -94,11 +99,33 @@ class SearchQuery:
             return None
         try:
             key = orjson.loads(base64.urlsafe_b64decode(self.after.encode()))
-            if isinstance(key, list) and len(key) == 2 and isinstance(key[1], str) and isinstance(key[0], (int, float, str)):
-                return tuple(key)
+            if isinstance(key, list) and len(key) == 2 and isinstance(key[1], str) and _sortable(key[0]):
+                return key[0], key[1]
         except (ValueError, TypeError):
             pass
         raise QueryError("the 'after' token is not one this server gave out (use the 'next' of the previous page)")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_text(what: str, value: str) -> None:
+    """No control characters (NUL and the like) in what is searched for: no document holds
+    them, and an engine may choke on them."""
+    found = _CONTROL.search(value)
+    if found:
+        raise QueryError(f"{what} holds the control character U+{ord(found.group()):04X}")
+
+
+def _sortable(value: object) -> bool:
+    """A sort value this server could have given: what both engines compare without overflow."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and "\x00" not in value
 
 
 def next_token(sort_value: int | float | str, object_id: str) -> str:
@@ -176,6 +203,7 @@ def observable_keys(values: list[str]) -> list[tuple[str, str | None, str | None
         raise QueryError(f"at most {MAX_LOOKUP_VALUES} values at once, got {len(values)}")
     keys = []
     for value in values:
+        check_text(f"the value {value!r}", value)
         kind = observables.guess_kind(value)
         keys.append((value, kind, observables.normalise(kind, value) if kind else None))
     return keys

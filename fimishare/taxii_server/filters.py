@@ -50,6 +50,8 @@ def parse_filter(args: dict[str, str], allowed: tuple[str, ...], *, default_vers
             raise _bad(f"next={args['next']!r} is not a value this server gave")
         # A bare date_added is a token from before entries could share one.
         position = (int(token[1]), int(token[2]) if token[2] else END_OF_INSTANT)
+        if max(position) > END_OF_INSTANT:  # 19 digits may still pass what a database integer holds
+            raise _bad(f"next={args['next']!r} is not a value this server gave")
         after = max(after or position, position)
     return TaxiiFilter(
         after=after,
