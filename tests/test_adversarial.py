@@ -260,3 +260,27 @@ def test_hostile_tokens_and_control_characters_get_a_400_naming_the_problem(scen
     body = response.get_json()
     assert response.status_code == 400, (response.status_code, body)
     assert (body.get("error") or body.get("description")) not in (None, "", "internal server error")
+
+
+def test_one_odd_object_loses_nothing_else_in_the_file(node):
+    """A file from a partner: the OASIS validator judges each object alone, and so does ingest."""
+    from support.stix_factory import indicator
+
+    good = [indicator(), sdo("campaign", name="neighbour")]
+    odd_creator = {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": "domain-name--3c10e93f-798e-5a26-a0c1-08156efab7f5",
+        "value": "example.com",
+        "created_by_ref": ["identity--311b2d2d-f010-4473-83ec-1edf84858f4c"],  # valid for OASIS: custom SCOs may
+    }
+    odd_markings = [sdo("campaign", name=f"odd {i}", granular_markings=value) for i, value in enumerate(("a string", ["x"], {}, 7))]
+    source = Provenance(node.store.node_organisation_id(), EntryPath.IMPORT)
+    report = node.pipeline.ingest_objects([good[0], odd_creator, *odd_markings, good[1]], source)
+    statuses = {outcome.id: outcome.status for outcome in report.outcomes}
+    assert [statuses[obj["id"]] for obj in good] == ["stored", "stored"]
+    assert statuses[odd_creator["id"]] == "stored"
+    for obj in odd_markings:
+        outcome = next(o for o in report.outcomes if o.id == obj["id"])
+        assert outcome.status == "rejected" and any(p.path.startswith("$.granular_markings") for p in outcome.problems), outcome
+    assert node.store.objects.existing_ids([*(o["id"] for o in good), odd_creator["id"]]) == {*(o["id"] for o in good), odd_creator["id"]}

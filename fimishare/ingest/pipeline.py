@@ -417,7 +417,7 @@ def _rejected(object_id: str | None, path: str, message: str) -> ObjectOutcome:
 
 def _marking_refs(obj: dict[str, Any]) -> tuple[str, ...]:
     refs = list(obj.get("object_marking_refs") or ())
-    for granular in obj.get("granular_markings") or ():
+    for granular in _granular(obj):
         ref = granular.get("marking_ref")
         if ref and ref not in refs:
             refs.append(ref)
@@ -433,10 +433,17 @@ def _references(obj: dict[str, Any]) -> Iterable[tuple[str, str]]:
             for index, ref in enumerate(value):
                 if isinstance(ref, str):
                     yield f"$.{name}[{index}]", ref
-    for index, granular in enumerate(obj.get("granular_markings") or ()):
+    for index, granular in enumerate(_granular(obj)):
         ref = granular.get("marking_ref")
         if isinstance(ref, str):
             yield f"$.granular_markings[{index}].marking_ref", ref
+
+
+def _granular(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The granular markings that are objects; anything else there is for validation to reject
+    with its path, not for the reference scan to trip on (which would lose the whole input)."""
+    found = obj.get("granular_markings")
+    return [g for g in found if isinstance(g, dict)] if isinstance(found, list) else []
 
 
 def _markup_warnings(obj: dict[str, Any]) -> list[Problem]:

@@ -52,7 +52,7 @@ def _version_rows(versions: list[Version], added: list[int], provenance: Provena
             version.obj.get("created"),
             version.obj.get("modified"),
             bool(version.obj.get("revoked", False)),
-            version.obj.get("created_by_ref"),
+            _text_or_none(version.obj.get("created_by_ref")),  # a custom SCO may hold anything there
             orjson.dumps(version.marking_refs).decode(),
             version.tlp,
             provenance.source_org,
@@ -66,6 +66,10 @@ def _version_rows(versions: list[Version], added: list[int], provenance: Provena
         )
         for version, date_added_us, access_class in zip(versions, added, classes, strict=True)
     ]
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 # Keeps each IN (...) list well under SQLite's and PostgreSQL's limits on bound parameters.
