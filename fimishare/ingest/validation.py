@@ -258,11 +258,6 @@ def _join(base: list[str | int], rest: list[str | int]) -> str:
     return json_path(*base, *rest)
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 class SpecValidator:
     """STIX 2.1 and 2.0 spec validation with the OASIS validator's verdicts, fast:
     a STIX 2.0 object by the reference's 2.0 rules, anything else by its 2.1 rules."""

@@ -111,10 +111,6 @@ def format_path(path: Path) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else p for p in path)
 
 
-def is_prefix(prefix: Path, path: Path) -> bool:
-    return len(prefix) <= len(path) and path[: len(prefix)] == prefix
-
-
 def _get(obj: Any, path: Path) -> tuple[bool, Any]:
     cur = obj
     for p in path:
