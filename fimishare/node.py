@@ -21,7 +21,9 @@ class Node:
         self.settings = settings
         self.store = Store(settings.database_url)
         self.gate = Gate(self.store, settings.classification_levels)
-        self.pipeline = IngestPipeline(self.store.objects, max_bytes=settings.max_bundle_bytes, max_objects=settings.max_bundle_objects)
+        self.pipeline = IngestPipeline(
+            self.store.objects, self.gate, max_bytes=settings.max_bundle_bytes, max_objects=settings.max_bundle_objects
+        )
 
     @cached_property
     def search(self) -> SearchEngine:

@@ -56,6 +56,8 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     # The store holds this version with other content. Only the store says it; ingest reports it as rejected.
     CONFLICT = "conflict"
+    # Authority refuses it (another organisation holds the object). Only the store says it, as for CONFLICT.
+    REFUSED = "refused"
 
 
 class Severity(StrEnum):

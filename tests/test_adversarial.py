@@ -11,10 +11,13 @@ object), and nothing may change for EU, JP or Rogue's own view.
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 
 import pytest
 from click.testing import CliRunner
-from support.stix_factory import sdo
+from support.profile_bundles import ATTACK_T1566_001, fimi_bundle
+from support.stix_factory import relationship, sdo
 
 from fimishare.cli import main
 from fimishare.ingest.reference import add_organisation
@@ -96,6 +99,10 @@ class Scene:
 @pytest.fixture
 def scene(settings):
     return Scene(settings)
+
+
+def fimi_bundle_incident() -> dict:
+    return next(o for o in fimi_bundle() if o["type"] == "incident")
 
 
 def newer(obj: dict, **changes) -> dict:
@@ -187,6 +194,89 @@ def test_the_owner_still_versions_and_revokes_its_own_objects(scene):
     assert status == 200 and body["stored"] == 1
     status, body = scene.post_api([scene.open], account="rogue-analyst")  # an unchanged copy changes nothing
     assert status == 200 and body["unchanged"] == 1
+
+
+def _answer(scene, objects: list[dict], hidden: str, stand_in: str) -> list[tuple[str, list[str]]]:
+    """What Rogue is told, per object, with the probed id written as "<ref>"."""
+    _, body = scene.post_api(objects)
+    return [(o["status"], sorted(p["message"].replace(hidden, "<ref>").replace(stand_in, "<ref>") for p in o["problems"])) for o in body["objects"]]
+
+
+def _probes(scene, target: dict) -> dict[str, list[dict]]:
+    """Objects of Rogue's that refer to `target`: a technique use under the FIMI profile, a
+    sighting of it, a plain relationship to it (fresh ids each time)."""
+    incident = {**fimi_bundle_incident(), "id": f"incident--{uuid.uuid4()}"}
+    return {
+        "uses": [incident, relationship(incident, "uses", target)],
+        "sighting": [sdo("sighting", sighting_of_ref=target["id"])],
+        "related-to": [relationship(incident, "related-to", target)],
+    }
+
+
+def test_ingest_answers_about_a_hidden_object_are_those_about_an_absent_one(scene, settings):
+    """A reference to an object Rogue may not read gets the warnings a reference to no object
+    gets: none names its technique id or tells that it exists."""
+    hidden_technique = {**ATTACK_T1566_001, "object_marking_refs": [TLP_AMBER, scene.to_jp["id"]]}
+    node = Node(settings)
+    node.pipeline.ingest_objects([hidden_technique], Provenance(scene.node_org, EntryPath.IMPORT))
+    node.close()
+    absent_technique = {**hidden_technique, "id": f"attack-pattern--{uuid.uuid4()}"}
+    absent_campaign = {**scene.secret, "id": f"campaign--{uuid.uuid4()}"}
+    for target, stand_in in ((hidden_technique, absent_technique), (scene.secret, absent_campaign)):
+        for name, probe in _probes(scene, target).items():
+            absent = [json.loads(json.dumps(o).replace(target["id"], stand_in["id"])) for o in probe]
+            absent = [{**o, "id": f"{o['type']}--{uuid.uuid4()}"} for o in absent]
+            told = _answer(scene, probe, target["id"], stand_in["id"])
+            assert told == _answer(scene, absent, target["id"], stand_in["id"]), (name, told)
+            assert "T1566" not in json.dumps(told)
+    # What Rogue may read is resolved as ever: a technique it reads is checked, and named.
+    readable = {**ATTACK_T1566_001, "id": f"attack-pattern--{uuid.uuid4()}", "object_marking_refs": [TLP_GREEN]}
+    told = _answer(scene, [readable, *_probes(scene, readable)["uses"]], readable["id"], readable["id"])
+    assert "T1566.001" in json.dumps(told)
+
+
+def test_a_right_guess_of_a_hidden_version_is_answered_as_a_wrong_one(scene, settings):
+    """EU's campaign was AMBER to JP in its first version and is GREEN now: Rogue reads the
+    second but not the first, and guessing the first's content must teach it nothing."""
+    first = sdo("campaign", name="Told to JP first", object_marking_refs=[TLP_AMBER, scene.to_jp["id"]])
+    node = Node(settings)
+    node.pipeline.ingest_objects([first, newer(first, object_marking_refs=[TLP_GREEN])], Provenance(scene.node_org, EntryPath.API))
+    node.close()
+    assert scene.read(first["id"], "rogue-analyst")["modified"] == LATER
+    right = _answer(scene, [first], first["id"], first["id"])
+    wrong = _answer(scene, [{**first, "name": "A wrong guess"}], first["id"], first["id"])
+    assert right == wrong and right[0][0] == "rejected" and "belongs to another organisation" in right[0][1][0]
+    # And over an object Rogue reads nothing of, both look like posting a new object.
+    right = _answer(scene, [scene.secret], scene.secret["id"], scene.secret["id"])
+    wrong = _answer(scene, [{**scene.secret, "name": "A wrong guess"}], scene.secret["id"], scene.secret["id"])
+    assert right == wrong == [("stored", [])]
+    # JP, who reads the first version, is told it is unchanged.
+    assert scene.post_api([first], account="jp-analyst")[1]["unchanged"] == 1
+
+
+def test_two_organisations_posting_the_first_versions_of_one_id_at_once_cannot_both_hold_it(node):
+    """Authority is judged inside the write transaction: of two concurrent first versions
+    from two organisations, one is stored and the other refused, every time."""
+    directory = node.store.directory
+    orgs = [add_organisation(directory, node.pipeline, name)[0].id for name in ("First", "Second")]
+    for round_ in range(8):
+        object_id = f"campaign--{uuid.uuid4()}"
+        start = threading.Barrier(2)
+        reports = {}
+
+        def post(org: str, minute: int) -> None:
+            start.wait()
+            version = sdo("campaign", id=object_id, name=f"{org} round {round_}", modified=f"2025-01-01T00:{minute:02d}:00.000Z")
+            reports[org] = node.pipeline.ingest_objects([version], Provenance(org, EntryPath.API))
+
+        threads = [threading.Thread(target=post, args=(org, minute)) for minute, org in enumerate(orgs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(report.stored for report in reports.values()) == [0, 1], round_
+        holders = {version.source_org for version in node.store.objects.versions(object_id)}
+        assert len(holders) == 1 and len(node.store.objects.versions(object_id)) == 1
 
 
 @pytest.mark.parametrize("engine", ["embedded", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
@@ -283,4 +373,4 @@ def test_one_odd_object_loses_nothing_else_in_the_file(node):
     for obj in odd_markings:
         outcome = next(o for o in report.outcomes if o.id == obj["id"])
         assert outcome.status == "rejected" and any(p.path.startswith("$.granular_markings") for p in outcome.problems), outcome
-    assert node.store.objects.existing_ids([*(o["id"] for o in good), odd_creator["id"]]) == {*(o["id"] for o in good), odd_creator["id"]}
+    assert set(node.store.objects.latest([*(o["id"] for o in good), odd_creator["id"]])) == {*(o["id"] for o in good), odd_creator["id"]}

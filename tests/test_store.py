@@ -8,6 +8,7 @@ from sqlalchemy import select
 from support.stix_factory import indicator, sdo
 
 from fimishare.ingest.pipeline import IngestPipeline
+from fimishare.sharing import Gate
 from fimishare.sharing.markings import fimishare_marking_definition
 from fimishare.stix import EntryPath, Outcome
 from fimishare.store.accounts import AccountError
@@ -127,7 +128,7 @@ def test_the_store_tells_the_gate_what_a_decision_depends_on(store):
         store.node_organisation_id()
     org = store.directory.add_organisation("EEAS", is_node=True)
     assert store.node_organisation_id() == org.id
-    pipeline = IngestPipeline(store.objects)
+    pipeline = IngestPipeline(store.objects, Gate(store))
     source = Provenance(org.id, EntryPath.IMPORT)
     assert store.policy_epoch() == (None, None) and store.marking_definitions() == []
 

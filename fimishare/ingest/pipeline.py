@@ -1,8 +1,9 @@
 """The one ingest pipeline: parse, validate, profile, store. Every entry path uses it.
 
-Whether a submitter may submit at all is the sharing policy's answer, asked by the entry
-path before it calls in; what the report then tells a submitter is limited to what the
-policy lets them read (`visible`).
+Whether a submitter may submit at all is the gate's answer, asked by the entry path before
+it calls in. What the report then tells a submitter (reference warnings, profile checks
+against stored objects, "unchanged" and conflicts) is drawn only from what the gate lets
+them read (`reader`): an object they may not read answers as one the store does not hold.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from sqlalchemy.engine import Engine
 from fimishare.ingest import observables
 from fimishare.ingest.parsing import InputError, check_size, parse_stix
 from fimishare.ingest.validation import SpecValidator, default_validator
-from fimishare.sharing.authority import version_refusal
+from fimishare.sharing import Gate, Principal
+from fimishare.sharing.access import Readable
 from fimishare.stix import Outcome, Problem, Severity, json_path, tlp_of
 from fimishare.stix_profiles import profiles
-from fimishare.store.database import make_engine
 from fimishare.store.objects import ObjectStore, Provenance, Version
 from fimishare.store.timeline import from_timestamp
 
@@ -45,9 +46,9 @@ _MAX_OBSERVABLE_LENGTH = 2048
 
 # Told after each stored batch: objects done so far in this input, objects in it.
 Progress = Callable[[int, int], None]
-# Whether the submitter may read the object the store holds under an id.
-# Of these ids, the ones the submitter may read.
-Visible = Callable[[set[str]], set[str]]
+# What the submitter sees of the objects the store holds under these ids: the newest
+# version of each they may read, as they may read it.
+Sight = Callable[[Iterable[str]], dict[str, dict[str, Any]]]
 
 
 @dataclass
@@ -98,6 +99,7 @@ class IngestPipeline:
     def __init__(
         self,
         store: ObjectStore,
+        gate: Gate,
         *,
         validator: SpecValidator | None = None,
         max_bytes: int = 256 * 1024 * 1024,
@@ -107,6 +109,7 @@ class IngestPipeline:
         workers: int | None = None,
     ):
         self.store = store
+        self.gate = gate
         self.validator = validator or default_validator()
         self.max_bytes = max_bytes
         self.max_objects = max_objects
@@ -131,14 +134,14 @@ class IngestPipeline:
         provenance: Provenance,
         *,
         source: str = "<input>",
-        visible: Visible | None = None,
+        reader: Principal | None = None,
         posted_to: str | None = None,
     ) -> IngestReport:
         try:
             items = parse_stix(data, source=source, max_bytes=self.max_bytes, max_objects=self.max_objects)
         except InputError as error:
             return IngestReport(input_errors=[str(error)])
-        return self.ingest_objects(items, provenance, source=source, visible=visible, posted_to=posted_to)
+        return self.ingest_objects(items, provenance, source=source, reader=reader, posted_to=posted_to)
 
     def ingest_objects(
         self,
@@ -147,14 +150,16 @@ class IngestPipeline:
         *,
         source: str = "<input>",
         progress: Progress | None = None,
-        visible: Visible | None = None,
+        reader: Principal | None = None,
         posted_to: str | None = None,
     ) -> IngestReport:
-        """Check and store `items`; `visible`, for a submitter who may not read everything,
-        keeps the report from telling what the store holds beyond what they may read.
-        `posted_to` is the collection the items were posted into (TAXII)."""
+        """Check and store `items`. `reader`, the submitting account when it may not read
+        everything (None: this node's own import), keeps the report from telling what the
+        store holds beyond what it may read. `posted_to` is the collection the items were
+        posted into (TAXII)."""
         in_input = {item["id"]: item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
-        resolver = _Resolver(in_input, self.store)
+        readable = self.gate.readable(reader) if reader is not None else None
+        resolver = _Resolver(in_input, self._sight(reader, readable))
         resolver.prefetch(ref for item in items if isinstance(item, dict) for _, ref in _references(item))
         report = IngestReport()
         seen: dict[tuple[str, int], tuple[str, int]] = {}  # key -> (content hash, position) of its first occurrence
@@ -172,55 +177,45 @@ class IngestPipeline:
                     pending.append((outcome, version))
             done = start + len(analyses)
             if len(pending) >= write_every or done == len(items):
-                self._store(pending, provenance, resolver, visible, posted_to)
+                self._store(pending, provenance, resolver, readable, posted_to)
                 pending = []
                 if progress:
                     progress(done, len(items))
         return report
+
+    def _sight(self, reader: Principal | None, readable: Readable | None) -> Sight:
+        if reader is None:
+            return self.store.latest
+        gate, objects = self.gate, self.store
+
+        def sight(ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+            views = ((object_id, gate.view(reader, version)) for object_id, version in objects.latest_versions(ids, readable).items())
+            return {object_id: view for object_id, view in views if view is not None}
+
+        return sight
 
     def _store(
         self,
         pending: list[tuple[ObjectOutcome, Version]],
         provenance: Provenance,
         resolver: _Resolver,
-        visible: Visible | None,
+        readable: Readable | None,
         posted_to: str | None,
     ) -> None:
-        self._warn_dangling(pending, resolver, visible)
-        holders = self.store.holders(version.id for _, version in pending)
-        refused = {
-            version.key: reason
-            for _, version in pending
-            if (reason := version_refusal(provenance.source_org, version.obj, version.content_hash, holders.get(version.id)))
-        }
-        writing = [(outcome, version) for outcome, version in pending if version.key not in refused]
-        results = self.store.write([version for _, version in writing], provenance, posted_to=posted_to)
-        held = {version.id for (_, version), result in zip(writing, results, strict=True) if result != Outcome.STORED}
-        held |= {object_id for object_id, _ in refused if object_id in holders}
-        hidden = held - visible(held) if held and visible is not None else set()
-        for outcome, version in pending:
-            if version.key not in refused:
-                continue
-            if version.id in hidden:
-                # Refused for an object the submitter may not read: answered as for an object
-                # no one has, and not kept.
-                log.warning("%s posted a version of %s, which it may not read nor version; not stored", provenance.source_org, version.id)
+        self._warn_dangling(pending, resolver)
+        results = self.store.write([version for _, version in pending], provenance, posted_to=posted_to, reader=readable)
+        for (outcome, version), written in zip(pending, results, strict=True):
+            if not written.seen:
+                # What the store holds under this key (or id) the submitter may not read:
+                # "already here", "here with other content" or "someone else's" would answer
+                # "have you seen this?". The answer is as for an object no one has, and what
+                # was posted is not kept.
+                if written.outcome != Outcome.UNCHANGED:
+                    log.warning("%s posted %s, which it may not read: %s; not stored", provenance.source_org, version.id, written.outcome)
                 outcome.status = Outcome.STORED
-            else:
-                outcome.status = Outcome.REJECTED
-                outcome.problems.append(Problem(version.id, "$", refused[version.key]))
-        for (outcome, version), result in zip(writing, results, strict=True):
-            if version.id in hidden:
-                # "Already here", or "here with other content", would answer "have you seen
-                # this?" about what the submitter may not read: both are answered as for an
-                # object no one has. A conflicting copy is then not kept, as for anyone.
-                if result == Outcome.CONFLICT:
-                    log.warning(
-                        "%s posted a version of %s that conflicts with one it may not read; not stored", provenance.source_org, version.id
-                    )
-                result = Outcome.STORED
-            outcome.status = Outcome.REJECTED if result == Outcome.CONFLICT else result
-            if result == Outcome.CONFLICT:
+            elif written.outcome == Outcome.REFUSED:
+                outcome.problems.append(Problem(version.id, "$", written.refusal or "refused"))
+            elif written.outcome == Outcome.CONFLICT:
                 outcome.problems.append(
                     Problem(
                         version.id,
@@ -229,6 +224,8 @@ class IngestPipeline:
                         "partners who hold that version would never see a change made without a new 'modified'",
                     )
                 )
+            else:
+                outcome.status = written.outcome
 
     def _analyse_batches(self, items: list[Any], resolver: _Resolver) -> Iterator[tuple[int, list[tuple[ObjectOutcome, Version | None]]]]:
         """(first position, analyses) per batch, in input order.
@@ -246,19 +243,15 @@ class IngestPipeline:
         # Keep the collector in the forked workers off the parsed input, so it is not copied page by page.
         gc.freeze()
         try:
-            url = self.store.engine.url.render_as_string(hide_password=False)
-            with multiprocessing.get_context("fork").Pool(self.workers, _start_worker, (url,)) as pool:
+            with multiprocessing.get_context("fork").Pool(self.workers, _start_worker) as pool:
                 for (start, _), analyses in zip(ranges, pool.imap(_analyse_range, ranges), strict=True):
                     yield start, [_from_wire(items[i], entry) for i, entry in enumerate(analyses, start)]
         finally:
             _forked = None
             gc.unfreeze()
 
-    def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: _Resolver, visible: Visible | None) -> None:
+    def _warn_dangling(self, pending: list[tuple[ObjectOutcome, Version]], resolver: _Resolver) -> None:
         known = resolver.known({ref for _, version in pending for _, ref in version.references})
-        if visible is not None:
-            in_input = {ref for ref in known if ref in resolver.in_input}
-            known = in_input | visible(known - in_input)
         for outcome, version in pending:
             for path, ref in version.references:
                 if ref not in known:
@@ -273,14 +266,14 @@ PARALLEL_FROM = 1500
 _forked: tuple[list[Any], _Resolver, SpecValidator, Engine] | None = None
 
 
-def _start_worker(database_url: str) -> None:
+def _start_worker() -> None:
     assert _forked is not None  # set before the pool forked
     items, resolver, validator, parent_engine = _forked
     # The writing process is the one that must never wait: analysis fills the gaps it leaves.
     os.nice(19)
-    # The parent's pooled connections belong to the parent: drop them unclosed, open our own.
+    # The parent's pooled connections belong to the parent: drop them unclosed; the pool
+    # opens this process's own when a look-up needs one.
     parent_engine.dispose(close=False)
-    resolver.store = ObjectStore(make_engine(database_url))
 
 
 def _analyse_range(bounds: tuple[int, int]) -> list[tuple[Any, ...]]:
@@ -380,11 +373,11 @@ def _first_occurrence(outcome: ObjectOutcome, version: Version, position: int, s
 
 
 class _Resolver:
-    """Finds referenced objects in the input first, then in the store."""
+    """Finds referenced objects in the input first, then among what the submitter sees of the store."""
 
-    def __init__(self, in_input: dict[str, dict[str, Any]], store: ObjectStore):
+    def __init__(self, in_input: dict[str, dict[str, Any]], sight: Sight):
         self.in_input = in_input
-        self.store = store
+        self.sight = sight
         self.from_store: dict[str, dict[str, Any] | None] = {}
 
     def get(self, object_id: str) -> dict[str, Any] | None:
@@ -392,23 +385,19 @@ class _Resolver:
         if found is not None:
             return found
         if object_id not in self.from_store:
-            self.from_store[object_id] = self.store.latest([object_id]).get(object_id)
+            self.prefetch([object_id])
         return self.from_store[object_id]
 
     def prefetch(self, ids: Iterable[str]) -> None:
         """Look up at once what the input refers to outside itself (one query per few hundred ids, not one per id)."""
         wanted = {i for i in ids if i not in self.in_input and i not in self.from_store}
         if wanted:
-            found = self.store.latest(wanted)
+            found = self.sight(wanted)
             self.from_store.update({i: found.get(i) for i in wanted})
 
     def known(self, ids: set[str]) -> set[str]:
-        known = {i for i in ids if i in self.in_input or self.from_store.get(i) is not None or tlp_of((i,)) is not None}
-        unresolved = ids - known - {i for i, found in self.from_store.items() if found is None}
-        if unresolved:
-            present = self.store.existing_ids(unresolved)
-            known |= present
-        return known
+        self.prefetch(ids)
+        return {i for i in ids if i in self.in_input or self.from_store.get(i) is not None or tlp_of((i,)) is not None}
 
 
 def _rejected(object_id: str | None, path: str, message: str) -> ObjectOutcome:

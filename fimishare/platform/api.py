@@ -157,7 +157,7 @@ def post_objects() -> Response:
         data,
         Provenance(source_org=g.principal.org_id, entry_path=EntryPath.API, submitted_by=g.principal.user_id),
         source="api",
-        visible=_readable,
+        reader=g.principal,
     )
     body = {
         "stored": report.stored,
@@ -176,10 +176,6 @@ def post_objects() -> Response:
         "errors": list(report.input_errors),
     }
     return _json(body, 200 if report.ok else 422)
-
-
-def _readable(object_ids: set[str]) -> set[str]:
-    return _node().gate.readable_ids(g.principal, _node().store.objects.latest_versions(object_ids))
 
 
 @api.get("/search")

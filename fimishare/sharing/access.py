@@ -77,3 +77,6 @@ class Readable:
     up_to: int
     only: frozenset[int] | None = None
     granular: frozenset[int] = frozenset()  # readable classes whose objects carry granular markings
+
+    def includes(self, access_class: int) -> bool:
+        return access_class <= self.up_to and (self.only is None or access_class in self.only)

@@ -22,7 +22,7 @@ _PUBLISHED = {definition["id"]: definition for definition in tlp_marking_definit
 @dataclass(frozen=True)
 class Holder:
     """What the store holds of one id: the organisation of its first version, and the content
-    hashes of every version."""
+    hashes of the versions the submitter may read."""
 
     org: str
     content_hashes: frozenset[str]
@@ -31,8 +31,9 @@ class Holder:
 def version_refusal(source_org: str, obj: dict[str, Any], content_hash: str, held: Holder | None) -> str | None:
     """Why ``source_org`` may not put this version of ``obj`` into the store, or None.
 
-    A version the store holds already, with this content, is always taken (it changes
-    nothing: the store answers "unchanged")."""
+    A version the store holds already, with this content, that the submitter may read is
+    always taken (it changes nothing: the store answers "unchanged"); a copy of one it may
+    not read is judged as any other content, so that a right guess answers as a wrong one."""
     object_id = obj["id"]
     published = _PUBLISHED.get(object_id)
     if published is not None and obj != published:

@@ -93,11 +93,6 @@ class Gate:
             if copy is not None:
                 yield copy, holding
 
-    def readable_ids(self, principal: Principal, newest: Mapping[str, Held]) -> set[str]:
-        """Which ids ``principal`` may read, judged on the newest version the store holds of each."""
-        policy = self._current().policy
-        return {object_id for object_id, holding in newest.items() if policy.may_read(principal, holding)}
-
     # -- leaving this node --------------------------------------------------------------
 
     def releases(self, recipient: Recipient, holdings: Iterable[H], channel: Channel) -> Iterator[tuple[dict[str, Any], H]]:

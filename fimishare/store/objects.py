@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, select, true, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from fimishare.sharing.access import AccessClass, Readable, access_class_of
-from fimishare.sharing.authority import Holder
+from fimishare.sharing.authority import Holder, version_refusal
 from fimishare.sharing.markings import is_exercise_marking
 from fimishare.stix import EntryPath, Outcome, spec_version_of
 from fimishare.store import timeline
@@ -124,6 +124,17 @@ class StoredVersion:
         return timeline.to_timestamp(self.date_added_us)
 
 
+@dataclass(frozen=True)
+class Written:
+    """What became of one version given to `ObjectStore.write`."""
+
+    outcome: Outcome  # STORED, UNCHANGED, CONFLICT (held with other content) or REFUSED (by authority)
+    refusal: str | None = None  # why it was refused
+    # Whether the submitter may know what the store held already: the version under this key
+    # (UNCHANGED, CONFLICT), or any version of this id (REFUSED).
+    seen: bool = True
+
+
 class ObjectStore:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -131,11 +142,15 @@ class ObjectStore:
 
     # -- writing -------------------------------------------------------------
 
-    def write(self, versions: list[Version], provenance: Provenance, *, posted_to: str | None = None) -> list[Outcome]:
-        """Store the versions in one transaction; per version STORED, UNCHANGED or CONFLICT.
+    def write(
+        self, versions: list[Version], provenance: Provenance, *, posted_to: str | None = None, reader: Readable | None = None
+    ) -> list[Written]:
+        """Store the versions in one transaction; per version what became of it (see `Written`).
 
-        CONFLICT means the store already holds that (id, modified) with other content;
-        nothing is written for it. The caller makes sure `versions` has no duplicate keys.
+        Authority over each id is judged inside the transaction, on the store as it is
+        then: two partners posting the first versions of one id at once cannot both hold it.
+        `reader`, the access classes the submitter may read, says which of the versions held
+        already they may know of. The caller makes sure `versions` has no duplicate keys.
         Stored versions join every collection whose filter they match; with `posted_to`,
         the stored and unchanged versions join that collection as well.
         """
@@ -143,30 +158,40 @@ class ObjectStore:
             return []
         classes = [access_class_of(v.obj, provenance.source_org, provenance.submitted_by) for v in versions]
         with self.engine.connect().execution_options(**WRITE) as connection, connection.begin():
+            # The timeline's lock, taken first, keeps every other writer out until this commits.
             added = timeline.allocate(connection, timeline.STORE_TIMELINE, len(versions))
+            held, holding_orgs = self._held(connection, [v.id for v in versions])
+            # What the submitter may know the store holds: a copy of a version it may not
+            # read is judged as any other content, so that a right guess answers as a wrong one.
+            seen = {key for key, (_, _, access_class) in held.items() if reader is None or reader.includes(access_class)}
+            hashes: dict[str, set[str]] = {}
+            for key in seen:
+                hashes.setdefault(key[0], set()).add(held[key][0])
+            holders = {object_id: Holder(org, frozenset(hashes.get(object_id, ()))) for object_id, org in holding_orgs.items()}
+            written: list[Written] = []
+            for version in versions:
+                refusal = version_refusal(provenance.source_org, version.obj, version.content_hash, holders.get(version.id))
+                same = held.get(version.key)
+                if refusal is not None:
+                    written.append(Written(Outcome.REFUSED, refusal=refusal, seen=version.id in hashes))
+                elif same is None:
+                    written.append(Written(Outcome.STORED))
+                else:
+                    outcome = Outcome.UNCHANGED if same[0] == version.content_hash else Outcome.CONFLICT
+                    written.append(Written(outcome, seen=version.key in seen))
+            stored = [w.outcome == Outcome.STORED for w in written]
             class_ids, new_class_ids = self._class_id_list(connection, classes)
-            # Insert first and ask only when something was already there: on a first import
-            # (the common case) that saves a query per batch.
             rows = _version_rows(versions, added, provenance, class_ids)
-            inserted = insert_rows(connection, object_versions, _VERSION_COLUMNS, rows)
+            copy_rows(connection, object_versions, _VERSION_COLUMNS, [row for row, new in zip(rows, stored, strict=True) if new])
             # Per version: the date_added and access class of the version the store holds.
-            holding = list(zip(added, class_ids, strict=True))
-            if inserted == len(versions):
-                outcomes = [Outcome.STORED] * len(versions)
-            else:
-                held = self._held(connection, [v.id for v in versions])
-                outcomes = []
-                for i, (version, date_added_us) in enumerate(zip(versions, added, strict=True)):
-                    content_hash, held_added_us, held_class = held[version.key]
-                    holding[i] = (held_added_us, held_class)
-                    if held_added_us == date_added_us:
-                        outcomes.append(Outcome.STORED)
-                    else:
-                        outcomes.append(Outcome.UNCHANGED if content_hash == version.content_hash else Outcome.CONFLICT)
+            holding = [
+                (added_us, access_class) if version.key not in held else held[version.key][1:]
+                for version, added_us, access_class in zip(versions, added, class_ids, strict=True)
+            ]
             observable_rows = [
                 (date_added_us, kind, value)
-                for version, date_added_us, outcome in zip(versions, added, outcomes, strict=True)
-                if outcome == Outcome.STORED
+                for version, date_added_us, new in zip(versions, added, stored, strict=True)
+                if new
                 for kind, value in version.observables
             ]
             # Rows of versions stored just now cannot be there already.
@@ -175,23 +200,23 @@ class ObjectStore:
                 connection,
                 search_outbox,
                 ("version_added_us",),
-                [(date_added_us,) for date_added_us, outcome in zip(added, outcomes, strict=True) if outcome == Outcome.STORED],
+                [(date_added_us,) for date_added_us, new in zip(added, stored, strict=True) if new],
             )
-            new_entries, reposted = self._entries(connection, versions, outcomes, added, holding, posted_to)
+            new_entries, reposted = self._entries(connection, versions, written, added, holding, posted_to)
             copy_rows(connection, collection_entries, ENTRY_COLUMNS, new_entries)
             if reposted:
                 insert_rows(connection, collection_entries, ENTRY_COLUMNS, reposted)
             if new_entries or reposted:
                 refresh_statistics(connection, collection_entries.name)
-            self._add_newly_marked_exercise_data(connection, versions, outcomes)
+            self._add_newly_marked_exercise_data(connection, versions, written)
         self._class_ids.update(new_class_ids)  # only once committed: a rolled-back id would not exist
-        return outcomes
+        return written
 
     def _entries(
         self,
         connection: Connection,
         versions: list[Version],
-        outcomes: list[Outcome],
+        written: list[Written],
         added: list[int],
         holding: list[tuple[int, int]],
         posted_to: str | None,
@@ -200,12 +225,12 @@ class ObjectStore:
         filters: dict[str, CollectionFilter] = load_filters(connection)
         exercise: frozenset[str] = frozenset()
         if any(wanted.exercise for wanted in filters.values()):
-            stored = (v.obj for v, outcome in zip(versions, outcomes, strict=True) if outcome == Outcome.STORED)
+            stored = (v.obj for v, w in zip(versions, written, strict=True) if w.outcome == Outcome.STORED)
             exercise = exercise_markings(connection, stored)
         new: list[tuple[Any, ...]] = []
         reposted: list[tuple[Any, ...]] = []
-        for version, outcome, date_added_us, (held_added_us, access_class) in zip(versions, outcomes, added, holding, strict=True):
-            if outcome == Outcome.STORED:
+        for version, w, date_added_us, (held_added_us, access_class) in zip(versions, written, added, holding, strict=True):
+            if w.outcome == Outcome.STORED:
                 joined = {
                     collection_id
                     for collection_id, wanted in filters.items()
@@ -214,20 +239,20 @@ class ObjectStore:
                 if posted_to is not None:
                     joined.add(posted_to)
                 new += [entry_row(collection_id, version, held_added_us, held_added_us, access_class) for collection_id in joined]
-            elif outcome == Outcome.UNCHANGED and posted_to is not None:
+            elif w.outcome == Outcome.UNCHANGED and w.seen and posted_to is not None:
                 # An unchanged version may be new to the collection: it gets the date_added
                 # this batch reserved for it, so that partners paging the collection see it.
                 reposted.append(entry_row(posted_to, version, held_added_us, date_added_us, access_class))
         return new, reposted
 
     @staticmethod
-    def _add_newly_marked_exercise_data(connection: Connection, versions: list[Version], outcomes: list[Outcome]) -> None:
+    def _add_newly_marked_exercise_data(connection: Connection, versions: list[Version], written: list[Written]) -> None:
         """Objects may arrive before the exercise marking-definition they carry: when it comes,
         exercise collections take them, with new date_added values so that readers see them."""
         marks = {
             v.id
-            for v, outcome in zip(versions, outcomes, strict=True)
-            if outcome == Outcome.STORED and v.obj["type"] == "marking-definition" and is_exercise_marking(v.obj)
+            for v, w in zip(versions, written, strict=True)
+            if w.outcome == Outcome.STORED and v.obj["type"] == "marking-definition" and is_exercise_marking(v.obj)
         }
         if marks:
             for collection_id, wanted in load_filters(connection).items():
@@ -260,52 +285,23 @@ class ObjectStore:
             found = {missing[row.key]: row.id for row in rows}
         return [self._class_ids.get(access) or found[access] for access in classes], found
 
-    def _held(self, connection: Connection, ids: list[str]) -> dict[tuple[str, int], tuple[str, int, int]]:
-        """(content hash, date_added, access class) of every version the store holds of these ids."""
+    def _held(self, connection: Connection, ids: list[str]) -> tuple[dict[tuple[str, int], tuple[str, int, int]], dict[str, str]]:
+        """Per version the store holds of these ids, (content hash, date_added, access class);
+        per id, the organisation that holds it: the source organisation of its first stored version."""
         v = object_versions
-        held = {}
+        held: dict[tuple[str, int], tuple[str, int, int]] = {}
+        first: dict[str, str] = {}
         unique = sorted(set(ids))
         for start in range(0, len(unique), _CHUNK):
             rows = connection.execute(
-                select(v.c.id, v.c.modified_us, v.c.content_hash, v.c.date_added_us, v.c.access_class).where(
-                    v.c.id.in_(unique[start : start + _CHUNK])
-                )
+                select(v.c.id, v.c.modified_us, v.c.content_hash, v.c.date_added_us, v.c.access_class, v.c.source_org)
+                .where(v.c.id.in_(unique[start : start + _CHUNK]))
+                .order_by(v.c.date_added_us)
             )
-            held.update({(row.id, row.modified_us): (row.content_hash, row.date_added_us, row.access_class) for row in rows})
-        return held
-
-    # -- reading -------------------------------------------------------------
-
-    def holders(self, ids: Iterable[str]) -> dict[str, Holder]:
-        """Who holds each of these ids (the source organisation of its first stored version),
-        with the content hashes of every version held: what authority over a new version depends on."""
-        v = object_versions
-        wanted = sorted(set(ids))
-        first: dict[str, str] = {}
-        hashes: dict[str, set[str]] = {}
-        with self.engine.connect() as connection:
-            for start in range(0, len(wanted), _CHUNK):
-                rows = connection.execute(
-                    select(v.c.id, v.c.source_org, v.c.content_hash)
-                    .where(v.c.id.in_(wanted[start : start + _CHUNK]))
-                    .order_by(v.c.date_added_us)
-                )
-                for row in rows:
-                    first.setdefault(row.id, row.source_org)
-                    hashes.setdefault(row.id, set()).add(row.content_hash)
-        return {object_id: Holder(org, frozenset(hashes[object_id])) for object_id, org in first.items()}
-
-    def existing_ids(self, ids: Iterable[str]) -> set[str]:
-        wanted = sorted(set(ids))
-        found: set[str] = set()
-        with self.engine.connect() as connection:
-            for start in range(0, len(wanted), _CHUNK):
-                found.update(
-                    connection.execute(
-                        select(object_versions.c.id).where(object_versions.c.id.in_(wanted[start : start + _CHUNK])).distinct()
-                    ).scalars()
-                )
-        return found
+            for row in rows:
+                held[row.id, row.modified_us] = (row.content_hash, row.date_added_us, row.access_class)
+                first.setdefault(row.id, row.source_org)
+        return held, first
 
     def latest(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The newest version of each of `ids` that the store holds."""
@@ -316,13 +312,16 @@ class ObjectStore:
         with self.engine.connect() as connection:
             return list(self._select(connection, ids=[object_id], all_versions=True, by_modified=True))
 
-    def latest_versions(self, ids: Iterable[str]) -> dict[str, StoredVersion]:
-        """The newest stored version of each of `ids`, with its provenance."""
+    def latest_versions(self, ids: Iterable[str], readable: Readable | None = None) -> dict[str, StoredVersion]:
+        """The newest stored version of each of `ids`, with its provenance; with `readable`,
+        the newest of those in the access classes it holds."""
         wanted = sorted(set(ids))
         found = {}
         with self.engine.connect() as connection:
             for start in range(0, len(wanted), _CHUNK):
-                for version in self._select(connection, ids=wanted[start : start + _CHUNK]):
+                chunk = wanted[start : start + _CHUNK]
+                # In order of modified, so that the newest readable one is kept.
+                for version in self._select(connection, ids=chunk, all_versions=readable is not None, by_modified=True, readable=readable):
                     found[version.obj["id"]] = version
         return found
 

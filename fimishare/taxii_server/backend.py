@@ -250,7 +250,7 @@ class StoreBackend(Backend):  # type: ignore[misc]  # medallion ships no type in
             [item for i, item in enumerate(items) if i not in refused],
             Provenance(principal.org_id, EntryPath.TAXII, principal.user_id),
             source=f"TAXII {api_root}/{collection_id}",
-            visible=lambda ids: self.gate.readable_ids(principal, self.store.objects.latest_versions(ids)),
+            reader=principal,
             posted_to=collection_id,
         )
         timestamp = to_timestamp(int(request_time.timestamp() * 1_000_000))
