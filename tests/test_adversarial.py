@@ -199,7 +199,10 @@ def test_the_owner_still_versions_and_revokes_its_own_objects(scene):
 def _answer(scene, objects: list[dict], hidden: str, stand_in: str) -> list[tuple[str, list[str]]]:
     """What Rogue is told, per object, with the probed id written as "<ref>"."""
     _, body = scene.post_api(objects)
-    return [(o["status"], sorted(p["message"].replace(hidden, "<ref>").replace(stand_in, "<ref>") for p in o["problems"])) for o in body["objects"]]
+    return [
+        (o["status"], sorted(p["message"].replace(hidden, "<ref>").replace(stand_in, "<ref>") for p in o["problems"]))
+        for o in body["objects"]
+    ]
 
 
 def _probes(scene, target: dict) -> dict[str, list[dict]]:
@@ -254,6 +257,11 @@ def test_a_right_guess_of_a_hidden_version_is_answered_as_a_wrong_one(scene, set
     assert scene.post_api([first], account="jp-analyst")[1]["unchanged"] == 1
 
 
+def _post_at_once(node, start: threading.Barrier, org: str, version: dict, reports: dict) -> None:
+    start.wait()
+    reports[org] = node.pipeline.ingest_objects([version], Provenance(org, EntryPath.API))
+
+
 def test_two_organisations_posting_the_first_versions_of_one_id_at_once_cannot_both_hold_it(node):
     """Authority is judged inside the write transaction: of two concurrent first versions
     from two organisations, one is stored and the other refused, every time."""
@@ -262,14 +270,12 @@ def test_two_organisations_posting_the_first_versions_of_one_id_at_once_cannot_b
     for round_ in range(8):
         object_id = f"campaign--{uuid.uuid4()}"
         start = threading.Barrier(2)
-        reports = {}
-
-        def post(org: str, minute: int) -> None:
-            start.wait()
-            version = sdo("campaign", id=object_id, name=f"{org} round {round_}", modified=f"2025-01-01T00:{minute:02d}:00.000Z")
-            reports[org] = node.pipeline.ingest_objects([version], Provenance(org, EntryPath.API))
-
-        threads = [threading.Thread(target=post, args=(org, minute)) for minute, org in enumerate(orgs)]
+        reports: dict = {}
+        versions = [
+            (org, sdo("campaign", id=object_id, name=f"{org} round {round_}", modified=f"2025-01-01T00:{minute:02d}:00.000Z"))
+            for minute, org in enumerate(orgs)
+        ]
+        threads = [threading.Thread(target=_post_at_once, args=(node, start, org, version, reports)) for org, version in versions]
         for thread in threads:
             thread.start()
         for thread in threads:
