@@ -380,3 +380,98 @@ def test_one_odd_object_loses_nothing_else_in_the_file(node):
         outcome = next(o for o in report.outcomes if o.id == obj["id"])
         assert outcome.status == "rejected" and any(p.path.startswith("$.granular_markings") for p in outcome.problems), outcome
     assert set(node.store.objects.latest([*(o["id"] for o in good), odd_creator["id"]])) == {*(o["id"] for o in good), odd_creator["id"]}
+
+
+def _odd_file() -> tuple[bytes, list[dict], dict[str, str]]:
+    """A list of objects as raw JSON: valid neighbours around objects holding what the store
+    could not keep exactly; (bytes, neighbours, {odd object's id: the path it is rejected at})."""
+    neighbours = [sdo("campaign", name="first neighbour"), sdo("campaign", name="last neighbour")]
+    deep: list = []
+    for _ in range(150):
+        deep = [deep]
+    odd = {
+        "huge integer": sdo("campaign", x_count="HUGE"),
+        "number past a double": sdo("campaign", x_ratio="INFINITE"),
+        "nested 150 deep": sdo("campaign", x_deep=deep),
+        "lone surrogate": sdo("campaign", description="\ud800 broken"),
+        "huge integer in a list": sdo("campaign", x_counts=[1, 2, "HUGE"]),
+    }
+    raw = json.dumps([neighbours[0], *odd.values(), neighbours[1]])
+    raw = raw.replace('"HUGE"', str(2**64 + 1)).replace('"INFINITE"', "1e400")
+    paths = {
+        odd["huge integer"]["id"]: "$.x_count",
+        odd["number past a double"]["id"]: "$.x_ratio",
+        odd["nested 150 deep"]["id"]: "$.x_deep",
+        odd["lone surrogate"]["id"]: "$.description",
+        odd["huge integer in a list"]["id"]: "$.x_counts[2]",
+    }
+    return raw.encode(), neighbours, paths
+
+
+def test_values_the_store_cannot_keep_exactly_reject_their_object_alone(scene, tmp_path):
+    """Integers beyond 64 bits (read as floats by the JSON parser), numbers past a double,
+    lone surrogates and deep nesting: each rejects its own object with the path, on every
+    entry path; the neighbours are stored, and no value is ever rounded."""
+    raw, neighbours, paths = _odd_file()
+    path = tmp_path / "odd.json"
+    path.write_bytes(b"\xef\xbb\xbf" + raw)  # as Windows tools write it: the byte order mark is skipped
+    code, output = scene.import_file(path, "Rogue")
+    assert code == 1
+    for object_id, where in paths.items():
+        assert f"{object_id}" in output and where in output, (object_id, where, output)
+    assert all(scene.read(obj["id"], "rogue-analyst") for obj in neighbours)
+
+    response = scene.client().post("/api/v1/objects", data=raw, content_type="application/json", auth=("rogue-analyst", PASSWORD))
+    body = response.get_json()
+    assert response.status_code == 422, body
+    rejected = {o["id"]: o["problems"][0]["path"] for o in body["objects"] if o["status"] == "rejected"}
+    assert rejected == paths
+    assert "64 bits" in problems_of(body) and "nested deeper than" in problems_of(body) and "surrogate" in problems_of(body)
+
+    taxii = scene.client().post(
+        f"/taxii2/fimi/collections/{scene.collection}/objects/",
+        data=b'{"objects": ' + raw + b"}",
+        auth=("rogue-analyst", PASSWORD),
+        headers={"Accept": TAXII, "Content-Type": TAXII},
+    )
+    status = taxii.get_json()
+    assert taxii.status_code == 202, status
+    assert {failure["id"] for failure in status["failures"]} == set(paths)
+    for object_id in paths:
+        assert scene.read(object_id, "rogue-analyst") is None
+
+
+@pytest.mark.parametrize(
+    "envelope, named",
+    [
+        ({"type": "bundle", "id": "bundle--1234"}, "$.id"),
+        ({"type": "bundle", "id": "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}, "$.id"),
+        ({"type": "bundle"}, "'id'"),
+    ],
+)
+def test_a_bundle_whose_envelope_is_not_valid_stix_is_refused_whole(scene, tmp_path, envelope, named):
+    inside = sdo("campaign", name="inside a broken bundle", object_marking_refs=[TLP_GREEN])
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({**envelope, "objects": [inside]}))
+    code, output = scene.import_file(path, "Rogue")
+    assert code == 1 and "not a valid STIX bundle" in output and named in output
+    status, body = scene.post_api({**envelope, "objects": [inside]})
+    assert status == 422 and "not a valid STIX bundle" in " ".join(body["errors"])
+    assert scene.read(inside["id"], "eu-analyst") is None
+
+
+def test_the_api_holds_a_partner_to_the_taxii_roots_body_limit(scene):
+    """A partner's analyst may not post through the API what the TAXII roots would refuse;
+    an administrator of this node may (bulk loads), up to the node's own limit."""
+    node = Node(scene.settings)
+    root_limit = max(root.max_content_length for root in node.store.collections.roots())
+    node.store.directory.add_account("eu-admin", org=scene.node_org, role=Role.ADMIN, password=PASSWORD)
+    node.close()
+    assert root_limit < scene.settings.max_bundle_bytes
+    big = sdo("campaign", name="big", description="x" * root_limit, object_marking_refs=[TLP_GREEN])
+    for account in ("rogue-analyst", "eu-analyst"):
+        status, body = scene.post_api([big], account=account)
+        assert status == 413 and f"{root_limit:,} bytes" in body["error"], body
+    assert scene.read(big["id"], "eu-analyst") is None
+    status, body = scene.post_api([big], account="eu-admin")
+    assert status == 200 and body["stored"] == 1

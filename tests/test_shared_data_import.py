@@ -66,7 +66,7 @@ def test_oasis_examples_get_the_oasis_verdicts(node, shared_data):
     report = feeds.import_paths(node.pipeline, paths, local(node))
     stored_or_unchanged = {o.id for o in report.outcomes if o.status != Outcome.REJECTED}
     for path in paths:
-        for obj in parse_stix(path.read_bytes(), source=path.name, max_bytes=10**8, max_objects=10**6):
+        for obj in parse_stix(path.read_bytes(), source=path.name, max_bytes=10**8, max_objects=10**6)[0]:
             oasis_valid = validate_instance(obj, ValidationOptions(version="2.1")).is_valid
             if oasis_valid:
                 assert obj["id"] in stored_or_unchanged, obj["id"]

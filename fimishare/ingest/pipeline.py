@@ -23,7 +23,7 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from fimishare.ingest import observables
-from fimishare.ingest.parsing import InputError, check_size, parse_stix
+from fimishare.ingest.parsing import InputError, check_size, parse_stix, unkeepable
 from fimishare.ingest.validation import SpecValidator, default_validator
 from fimishare.sharing import Gate, Principal
 from fimishare.sharing.access import Readable
@@ -123,7 +123,7 @@ class IngestPipeline:
         """A file of STIX: a bundle, a list of objects or one object (other formats: fimishare.feeds)."""
         try:
             check_size(path.stat().st_size, source=str(path), max_bytes=self.max_bytes)  # before reading it all in
-            items = parse_stix(path.read_bytes(), source=str(path), max_bytes=self.max_bytes, max_objects=self.max_objects)
+            items = self._parse(path.read_bytes(), str(path))
         except (InputError, OSError) as error:
             return IngestReport(input_errors=[str(error)])
         return self.ingest_objects(items, provenance, source=str(path), progress=progress)
@@ -138,10 +138,19 @@ class IngestPipeline:
         posted_to: str | None = None,
     ) -> IngestReport:
         try:
-            items = parse_stix(data, source=source, max_bytes=self.max_bytes, max_objects=self.max_objects)
+            items = self._parse(data, source)
         except InputError as error:
             return IngestReport(input_errors=[str(error)])
         return self.ingest_objects(items, provenance, source=source, reader=reader, posted_to=posted_to)
+
+    def _parse(self, data: bytes, source: str) -> list[Any]:
+        items, envelope = parse_stix(data, source=source, max_bytes=self.max_bytes, max_objects=self.max_objects)
+        if envelope is not None:
+            # The bundle itself is judged as the reference judges it, before anything in it is taken.
+            errors = [f"{p.path} {p.message}" for p in self.validator.validate(envelope) if p.severity == Severity.ERROR]
+            if errors:
+                raise InputError(f"{source}: not a valid STIX bundle, so nothing in it was taken: {'; '.join(errors)}")
+        return items
 
     def ingest_objects(
         self,
@@ -326,6 +335,9 @@ def analyse(
             f"spec_version {spec_version!r} is not supported: this node takes STIX 2.1, and STIX 2.0 objects, which carry no spec_version",
         ), None
 
+    oddity = unkeepable(item)
+    if oddity is not None:
+        return _rejected(object_id, *oddity), None
     problems = validator.validate(item)
     applying = profiles.applying_profiles(item, lookup)
     problems += profiles.check_object(item, lookup, applying)

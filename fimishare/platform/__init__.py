@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from fimishare.config import Settings
+from fimishare.ingest.parsing import load_json
 from fimishare.node import Node
 
 EXTENSION = "fimishare"
@@ -39,7 +40,7 @@ class OrjsonProvider(JSONProvider):
         return orjson.dumps(obj).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return orjson.loads(s)
+        return load_json(s)
 
 
 class JsonNamingRequest(Request):

@@ -150,9 +150,12 @@ def post_objects() -> Response:
         raise UnsupportedMediaType("send a STIX bundle or list of objects as application/json or application/stix+json")
     node = _node()
     limit = node.settings.max_bundle_bytes
+    if not node.gate.may_post_bulk(g.principal):
+        limit = min(limit, max((root.max_content_length for root in node.store.collections.roots()), default=limit))
     if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"the body is over the limit of {limit:,} bytes; split the bundle")
-    data = request.get_data(cache=False)  # werkzeug enforces MAX_CONTENT_LENGTH on chunked bodies too
+        raise RequestEntityTooLarge(f"the body is over your limit of {limit:,} bytes; split the bundle")
+    request.max_content_length = limit  # werkzeug holds chunked bodies to it too
+    data = request.get_data(cache=False)
     report = node.pipeline.ingest_bytes(
         data,
         Provenance(source_org=g.principal.org_id, entry_path=EntryPath.API, submitted_by=g.principal.user_id),

@@ -112,6 +112,12 @@ class Gate:
     def may_submit(self, principal: Principal) -> bool:
         return principal.role in WRITING_ROLES
 
+    def may_post_bulk(self, principal: Principal) -> bool:
+        """Whether ``principal`` may post bodies up to the node's own limit (an administrator
+        of this node loading data); every other account is held to what the TAXII roots take,
+        whichever way it posts."""
+        return principal.role == Role.ADMIN and principal.org_id == self.source.node_organisation_id()
+
     def collection_rights(self, principal: Principal, grants: Iterable[Grant], writable: bool) -> tuple[bool, bool]:
         """(can_read, can_write) of a TAXII collection with these grants.
 
