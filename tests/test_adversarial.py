@@ -175,6 +175,29 @@ def test_versioning_a_hidden_object_looks_like_posting_a_new_one_and_changes_not
     assert scene.views() == before
 
 
+def test_a_partner_defining_first_a_marking_id_another_organisations_objects_carry_decides_nothing(scene, settings):
+    """EU's object carries a releasability marking EU has not stored yet (no one reads it: an
+    unknown marking fails closed). Rogue defines that id first, naming itself: the definition
+    marks only Rogue's own objects, so Rogue still reads nothing of EU's."""
+    pending = fimishare_marking_definition("REL TO JP (pending)", releasable_to=[scene.jp.id], created_by_ref=scene.node_org)
+    waiting = sdo("campaign", name="Waiting for its marking", object_marking_refs=[TLP_AMBER, pending["id"]])
+    assert scene.post_api([waiting], account="eu-analyst")[0] == 200
+    usurped = {**pending, "name": "mine", "extensions": json.loads(json.dumps(pending["extensions"]).replace(scene.jp.id, scene.rogue.id))}
+    own = sdo("campaign", name="Rogue's own, under that marking", object_marking_refs=[TLP_AMBER, pending["id"]])
+    status, body = scene.post_api([usurped, own])
+    assert status == 200 and body["stored"] == 2
+    assert scene.read(waiting["id"], "rogue-analyst") is None and scene.read(waiting["id"], "jp-analyst") is None
+    assert scene.read(own["id"], "rogue-analyst") == own  # it means what Rogue said, for Rogue's objects
+    node = Node(settings)
+    stored = node.store.objects.latest_versions([waiting["id"]])[waiting["id"]]
+    assert "defined by" in node.gate.explain(
+        Principal("identity--00000000-0000-4000-8000-0000000000f1", scene.rogue.id, Role.ANALYST), stored
+    )
+    node.close()
+    status, body = scene.post_api([pending], account="eu-analyst")
+    assert status == 422 and "new id" in problems_of(body)  # EU is told, and marks with a new id
+
+
 def test_the_same_refusals_hold_over_taxii_and_cli_import(scene, tmp_path):
     before = scene.views()
     status = scene.post_taxii([newer(scene.open, name="via TAXII")])

@@ -141,5 +141,5 @@ def test_the_store_tells_the_gate_what_a_decision_depends_on(store):
     assert pipeline.ingest_objects([to_jp, sdo(object_marking_refs=[to_jp["id"]])], source).ok
     marking_added, newest_class = store.policy_epoch()
     assert marking_added is not None and newest_class > first_class
-    assert [definition["id"] for definition in store.marking_definitions()] == [to_jp["id"]]
+    assert [(definition["id"], definer) for definition, definer in store.marking_definitions()] == [(to_jp["id"], org.id)]
     assert to_jp["id"] in {ref for access in store.access_classes(first_class).values() for ref in access.object_marking_refs}

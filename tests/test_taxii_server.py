@@ -901,10 +901,10 @@ def test_exercise_root_takes_and_shows_exercise_data_only(taxii):
         assert ids(taxii.get(exercise_path + f"{drill['id']}/", account)[0]["objects"]) == [drill["id"]]
         assert_taxii_error(taxii.request("GET", taxii.path("fimi/partners") + f"objects/{drill['id']}/", account), 404)
 
-    # Everything a partner reads in the exercise root is exercise-marked or a reference object.
+    # Everything a partner reads in the exercise root is exercise-marked or a reference object
+    # (as the exercise root would judge it, had JP, who defined the marking, posted it all).
     node = Node(Settings.from_env(taxii.env))
-    node_org = node.store.node_organisation_id()
-    in_exercise = Principal(node_org, node_org, "viewer", None, exercise=True)
+    in_exercise = node.store.directory.account("jp-sync").principal(exercise=True)
     seen = taxii.everything("exercise/joint-exercise", "objects", "fr-sync")
     assert {drill["id"], drill_indicator["id"], exercise_marking["id"]} <= set(ids(seen))
     assert node.gate.refused_by_exercise_root(in_exercise, seen) == {}

@@ -178,18 +178,26 @@ class IngestPipeline:
         # writing overlaps the analysis of what follows.
         write_every = min(self.write_batch_size, max(self.batch_size, len(items) // 4))
         done = 0
+        repeats: list[tuple[ObjectOutcome, int]] = []  # exact repeats, with the position of the first
         for start, analyses in self._analyse_batches(items, resolver):
             for position, (outcome, version) in enumerate(analyses, start):
                 outcome.source = source
                 report.outcomes.append(outcome)
-                if version is not None and _first_occurrence(outcome, version, position, seen):
+                if version is None:
+                    continue
+                if _first_occurrence(outcome, version, position, seen):
                     pending.append((outcome, version))
+                elif outcome.status == Outcome.UNCHANGED:
+                    repeats.append((outcome, seen[version.key][1]))
             done = start + len(analyses)
             if len(pending) >= write_every or done == len(items):
                 self._store(pending, provenance, resolver, readable, posted_to)
                 pending = []
                 if progress:
                     progress(done, len(items))
+        for outcome, first in repeats:
+            if report.outcomes[first].status == Outcome.REJECTED:  # a repeat shares the first one's fate
+                outcome.status, outcome.problems = Outcome.REJECTED, list(report.outcomes[first].problems)
         return report
 
     def _sight(self, reader: Principal | None, readable: Readable | None) -> Sight:

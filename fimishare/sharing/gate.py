@@ -42,8 +42,8 @@ class AccessSource(Protocol):
     def policy_epoch(self) -> tuple[int | None, int | None]:
         """Moves whenever a decision might change: (newest marking-definition, newest access class)."""
 
-    def marking_definitions(self) -> Iterable[dict[str, Any]]:
-        """Every marking-definition stored, newest version of each."""
+    def marking_definitions(self) -> Iterable[tuple[dict[str, Any], str]]:
+        """Every marking-definition stored, as first stored, with the organisation that stored it."""
 
     def access_classes(self, after_id: int) -> Mapping[int, AccessClass]:
         """The access classes stored with an id above ``after_id``."""
@@ -155,12 +155,12 @@ class Gate:
         }
         policy = self._current().policy
         if posted:
-            policy = policy.with_definitions(posted)
+            policy = policy.with_definitions(posted, principal.org_id)
         return {
             position: EXERCISE_ROOT_REFUSAL
             for position, item in enumerate(items)
             if isinstance(item, dict)
-            and not policy.exercise_marked(item)
+            and not policy.exercise_marked(item, principal.org_id)
             and not is_reference(item.get("type"), item.get("object_marking_refs") or ())
         }
 
@@ -198,8 +198,11 @@ class Gate:
             return state
         if state is None or state.epoch[0] != epoch[0]:
             definitions = {md["id"]: md for md in tlp_marking_definitions()}
-            definitions.update({md["id"]: md for md in self.source.marking_definitions()})
-            policy = SharingPolicy(self.source.node_organisation_id(), self.classification_levels, definitions)
+            definers = {}
+            for md, org in self.source.marking_definitions():
+                definitions[md["id"]] = md
+                definers[md["id"]] = org
+            policy = SharingPolicy(self.source.node_organisation_id(), self.classification_levels, definitions, definers)
         else:
             policy = state.policy  # only access classes were added
         # A stored class never changes: only the new ones are read.

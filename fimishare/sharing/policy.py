@@ -70,7 +70,12 @@ class SharingPolicy:
         node_org: str,
         classification_levels: Sequence[str] = DEFAULT_CLASSIFICATION_LEVELS,
         marking_definitions: Mapping[str, dict[str, Any]] | None = None,
+        definers: Mapping[str, str] | None = None,
     ) -> None:
+        """``definers``: the organisation that defined each marking-definition (its first
+        stored version's source). A definition marks only objects of that organisation or of
+        this node: otherwise a partner who defined first an id that another organisation's
+        objects already carry would decide who reads them."""
         if not isinstance(node_org, str) or not node_org.startswith("identity--"):
             raise ValueError(f"node_org must be an organisation identity id, got {node_org!r}")
         levels = tuple(classification_levels)
@@ -82,6 +87,7 @@ class SharingPolicy:
         self.marking_definitions: Mapping[str, dict[str, Any]] = (
             mk.default_marking_definitions() if marking_definitions is None else marking_definitions
         )
+        self.definers: Mapping[str, str] = definers or {}
 
     # ------------------------------------------------------------------ public interface
 
@@ -109,13 +115,20 @@ class SharingPolicy:
     def may_release_class(self, recipient: Recipient, access: AccessClass) -> bool:
         return self._class_decision(self._recipient(recipient), access)
 
-    def exercise_marked(self, obj: dict[str, Any]) -> bool:
-        """Whether the object's markings make it exercise data."""
-        return self._combine(obj.get("object_marking_refs") or ()).exercise
+    def exercise_marked(self, obj: dict[str, Any], source_org: str) -> bool:
+        """Whether the object's markings make it exercise data, coming from ``source_org``."""
+        return self._combine(obj.get("object_marking_refs") or (), source_org).exercise
 
-    def with_definitions(self, definitions: Mapping[str, dict[str, Any]]) -> SharingPolicy:
-        """This policy, reading ``definitions`` too (marking-definitions about to be stored)."""
-        return SharingPolicy(self.node_org, self.classification_levels, {**self.marking_definitions, **definitions})
+    def with_definitions(self, definitions: Mapping[str, dict[str, Any]], defined_by: str) -> SharingPolicy:
+        """This policy, reading ``definitions`` too (marking-definitions ``defined_by`` an
+        organisation is about to store); those already defined keep their first definition."""
+        new = {mid: d for mid, d in definitions.items() if mid not in self.marking_definitions}
+        return SharingPolicy(
+            self.node_org,
+            self.classification_levels,
+            {**self.marking_definitions, **new},
+            {**self.definers, **dict.fromkeys(new, defined_by)},
+        )
 
     def explain(self, who: Principal | Recipient, holding: Held) -> str:
         """One line saying why ``who`` may or may not read/receive ``holding``."""
@@ -197,10 +210,15 @@ class SharingPolicy:
                 return _Marking(problem=f"marking {mid} is not understood")
         return _Marking(tlp=tlp, releasable_to=rel, classification=cls, exercise=exe)
 
-    def _combine(self, ids: Iterable[object]) -> _Effective:
+    def _combine(self, ids: Iterable[object], source_org: str) -> _Effective:
+        """The markings ``ids`` of an object from ``source_org``, combined."""
         eff = _Effective()
         tlp = -1
         for mid in ids:
+            definer = self.definers.get(mid) if isinstance(mid, str) else None
+            if definer is not None and definer not in (source_org, self.node_org):
+                eff.problem = f"marking {mid} was defined by {definer}, neither this node nor the object's source organisation"
+                return eff
             m = self._resolve(mid)
             if m.problem:
                 eff.problem = m.problem
@@ -225,7 +243,7 @@ class SharingPolicy:
 
     def _class_decision(self, aud: _Audience, access: AccessClass) -> bool:
         origin = (access.source_org, access.created_by_ref, access.submitted_by)
-        return self._decide(aud, origin, self._combine(access.object_marking_refs), access.reference)[0]
+        return self._decide(aud, origin, self._combine(access.object_marking_refs, access.source_org), access.reference)[0]
 
     def _decide(self, aud: _Audience, origin: tuple[str, str | None, str | None], eff: _Effective, reference: bool) -> tuple[bool, str]:
         """The table. ``origin`` is (source org, creator, submitting user) of the object."""
@@ -297,7 +315,7 @@ class SharingPolicy:
         refs = obj.get("object_marking_refs") or ()
         if not isinstance(refs, (list, tuple)):
             return False, "malformed object_marking_refs (fails closed)", ""
-        ok, why = self._decide(aud, self._origin(h), self._combine(refs), is_reference(obj.get("type"), refs))
+        ok, why = self._decide(aud, self._origin(h), self._combine(refs, h.source_org), is_reference(obj.get("type"), refs))
         detail = ""
         if ok and obj.get("granular_markings"):
             result = self._apply(aud, h)
@@ -324,7 +342,7 @@ class SharingPolicy:
             if aud.exercise and not is_reference(obj.get("type"), refs):
                 return None
             return dict(obj)
-        ok, _ = self._decide(aud, self._origin(h), self._combine(refs), reference := is_reference(obj.get("type"), refs))
+        ok, _ = self._decide(aud, self._origin(h), self._combine(refs, h.source_org), reference := is_reference(obj.get("type"), refs))
         if not ok:
             return None
         if not gms:
@@ -338,7 +356,7 @@ class SharingPolicy:
             mref = gm.get("marking_ref")
             if mref is None:
                 continue  # a `lang` granular marking restricts nothing
-            if self._resolve(mref).problem:
+            if self._combine([mref], h.source_org).problem:
                 return None  # unknown marking anywhere: the whole object fails closed
             entries.append((mref, [parse_selector(s) for s in gm["selectors"]]))
         paths = {p for _, sels in entries for p in sels if p is not None}
@@ -348,7 +366,7 @@ class SharingPolicy:
             covering = frozenset(mref for mref, sels in entries if any(s is not None and s == path[: len(s)] for s in sels))
             allowed = cache.get(covering)
             if allowed is None:
-                allowed = self._decide(aud, self._origin(h), self._combine([*refs, *covering]), reference)[0]
+                allowed = self._decide(aud, self._origin(h), self._combine([*refs, *covering], h.source_org), reference)[0]
                 cache[covering] = allowed
             if not allowed:
                 denied.append(path)

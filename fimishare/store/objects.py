@@ -176,6 +176,10 @@ class ObjectStore:
                     written.append(Written(Outcome.REFUSED, refusal=refusal, seen=version.id in hashes))
                 elif same is None:
                     written.append(Written(Outcome.STORED))
+                    # Later versions of the id in this batch are judged as if this one were stored
+                    # (a second definition of a new marking-definition id is refused, and told).
+                    holders.setdefault(version.id, Holder(provenance.source_org, frozenset()))
+                    hashes.setdefault(version.id, set())
                 else:
                     outcome = Outcome.UNCHANGED if same[0] == version.content_hash else Outcome.CONFLICT
                     written.append(Written(outcome, seen=version.key in seen))

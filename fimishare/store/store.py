@@ -51,12 +51,12 @@ class Store:
     def policy_epoch(self) -> tuple[int | None, int | None]:
         return self.objects.policy_epoch()
 
-    def marking_definitions(self) -> list[dict[str, Any]]:
+    def marking_definitions(self) -> list[tuple[dict[str, Any], str]]:
         # The first stored definition of an id is the only one (sharing.authority): a later
         # "version" that a store from before that rule may hold changes nothing.
-        first: dict[str, dict[str, Any]] = {}
+        first: dict[str, tuple[dict[str, Any], str]] = {}
         for version in self.objects.iter_versions(types=["marking-definition"], all_versions=True):
-            first.setdefault(version.obj["id"], version.obj)
+            first.setdefault(version.obj["id"], (version.obj, version.source_org))
         return list(first.values())
 
     def access_classes(self, after_id: int) -> Mapping[int, AccessClass]:
