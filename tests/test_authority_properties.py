@@ -334,8 +334,11 @@ class Machine(RuleBasedStateMachine):
         for position, obj in enumerate(items):
             key = key_of(obj)
             earlier, at = first.setdefault(key, (obj, position))
-            if at != position:  # a repeat within the input: judged against the first
-                answers.append(("unchanged", None) if earlier == obj else ("rejected", "duplicate"))
+            if at != position:  # a repeat within the input: judged against the first, and shares a refusal
+                if earlier != obj:
+                    answers.append(("rejected", "duplicate"))
+                else:
+                    answers.append(answers[at] if answers[at][0] == "rejected" else ("unchanged", None))
                 continue
             earlier_here = [v for v in kept if v.obj["id"] == obj["id"]]  # stored by this same call, so known to the poster
             held = self.versions.get(obj["id"], []) + earlier_here

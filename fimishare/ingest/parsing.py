@@ -91,6 +91,9 @@ def _first_unkeepable(value: dict[str, Any] | list[Any], depth: int) -> tuple[li
         return [], _TOO_DEEP
     items = value.items() if type(value) is dict else enumerate(value)
     for key, item in items:
+        if type(key) is str and not key.isascii() and not _encodes(key):
+            # Named escaped: the answer that names it must be Unicode text itself.
+            return [key.encode(errors="backslashreplace").decode()], "the property name holds a lone surrogate, which is not Unicode text"
         kind = type(item)
         if kind is dict or kind is list:
             found = _first_unkeepable(item, depth + 1)

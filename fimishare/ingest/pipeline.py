@@ -347,10 +347,12 @@ def analyse(
     if oddity is not None:
         return _rejected(object_id, *oddity), None
     problems = validator.validate(item)
+    outcome = ObjectOutcome(object_id, Outcome.REJECTED, problems)
+    if any(problem.severity == Severity.ERROR for problem in problems):
+        return outcome, None  # the profiles read objects the schemas have shaped
     applying = profiles.applying_profiles(item, lookup)
     problems += profiles.check_object(item, lookup, applying)
     problems += _markup_warnings(item)
-    outcome = ObjectOutcome(object_id, Outcome.REJECTED, problems)
     if any(problem.severity == Severity.ERROR for problem in problems):
         return outcome, None
     try:

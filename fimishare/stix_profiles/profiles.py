@@ -515,6 +515,8 @@ class Profile:
     ) -> list[Problem]:
         problems: list[Problem] = []
         rel_type = obj.get("relationship_type")
+        if not isinstance(rel_type, str):
+            return problems  # validation names what is wrong with it
         source_type = _type_of_id(obj.get("source_ref"))
         target_type = _type_of_id(obj.get("target_ref"))
         if source_type and target_type and rel_type not in (None, "derived-from", "duplicate-of"):

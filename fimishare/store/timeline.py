@@ -55,6 +55,9 @@ def to_timestamp(microseconds: int) -> str:
 
 def from_timestamp(text: str) -> int:
     """Microseconds since the epoch for a STIX timestamp (any sub-second precision; beyond microseconds is cut)."""
+    # The schemas' patterns end in "$", which (in Python's re, the reference's) also matches
+    # before a final newline: such a timestamp is valid STIX, and means the same instant.
+    text = text.removesuffix("\n")
     if not text.endswith("Z"):
         raise ValueError(f"timestamp {text!r} must end in Z (UTC)")
     base, dot, fraction = text[:-1].partition(".")
