@@ -186,7 +186,9 @@ class ObjectStore:
             stored = [w.outcome == Outcome.STORED for w in written]
             class_ids, new_class_ids = self._class_id_list(connection, classes)
             rows = _version_rows(versions, added, provenance, class_ids)
-            copy_rows(connection, object_versions, _VERSION_COLUMNS, [row for row, new in zip(rows, stored, strict=True) if new])
+            new_rows = [row for row, new in zip(rows, stored, strict=True) if new]
+            if new_rows:
+                insert_rows(connection, object_versions, _VERSION_COLUMNS, new_rows)
             # Per version: the date_added and access class of the version the store holds.
             holding = [
                 (added_us, access_class) if version.key not in held else held[version.key][1:]
@@ -294,18 +296,21 @@ class ObjectStore:
         per id, the organisation that holds it: the source organisation of its first stored version."""
         v = object_versions
         held: dict[tuple[str, int], tuple[str, int, int]] = {}
-        first: dict[str, str] = {}
+        first: dict[str, tuple[int, str]] = {}
         unique = sorted(set(ids))
         for start in range(0, len(unique), _CHUNK):
+            # No ORDER BY: sorting by date_added lets a planner without statistics (just after a
+            # bulk load) walk the whole table in that order for each chunk, rather than the id index.
             rows = connection.execute(
-                select(v.c.id, v.c.modified_us, v.c.content_hash, v.c.date_added_us, v.c.access_class, v.c.source_org)
-                .where(v.c.id.in_(unique[start : start + _CHUNK]))
-                .order_by(v.c.date_added_us)
+                select(v.c.id, v.c.modified_us, v.c.content_hash, v.c.date_added_us, v.c.access_class, v.c.source_org).where(
+                    v.c.id.in_(unique[start : start + _CHUNK])
+                )
             )
             for row in rows:
                 held[row.id, row.modified_us] = (row.content_hash, row.date_added_us, row.access_class)
-                first.setdefault(row.id, row.source_org)
-        return held, first
+                if row.id not in first or row.date_added_us < first[row.id][0]:
+                    first[row.id] = (row.date_added_us, row.source_org)
+        return held, {object_id: org for object_id, (_, org) in first.items()}
 
     def latest(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The newest version of each of `ids` that the store holds."""
