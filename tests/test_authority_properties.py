@@ -33,7 +33,6 @@ import json
 import shutil
 import sqlite3
 import tempfile
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,7 +42,7 @@ import pytest
 from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from support.services import DATABASE_KINDS, new_database, service_url
+from support.services import DATABASE_KINDS, new_database
 from test_sharing_properties import TLP_IDS, oracle
 
 from fimishare import stix
@@ -233,20 +232,10 @@ class Template:
                 source.close()
                 target.close()
             return Node(self._settings(f"sqlite:///{path}")), lambda: shutil.rmtree(path.parent, ignore_errors=True)
-        from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
 
-        admin = create_engine(make_url(service_url("FIMISHARE_TEST_POSTGRES_URL", "PostgreSQL")), isolation_level="AUTOCOMMIT")
-        template, name = make_url(self.url).database, f"fimishare_authority_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-
-        def drop() -> None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-        return Node(self._settings(make_url(self.url).set(database=name).render_as_string(hide_password=False))), drop
+        url, drop = new_database("postgresql", self.tmp_path, template=make_url(self.url).database)
+        return Node(self._settings(url)), drop
 
     def drop(self) -> None:
         self._drop()

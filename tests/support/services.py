@@ -22,8 +22,9 @@ def service_url(variable: str, service: str) -> str:
     return url
 
 
-def new_database(kind: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
-    """A fresh, empty database of ``kind`` ("sqlite" or "postgresql"): its URL and a function that drops it."""
+def new_database(kind: str, tmp_path: Path, template: str | None = None) -> tuple[str, Callable[[], None]]:
+    """A fresh database of ``kind`` ("sqlite" or "postgresql"): its URL and a function that drops it.
+    PostgreSQL's may be a copy of the database ``template`` names."""
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}", lambda: None
     from sqlalchemy import create_engine, text
@@ -33,7 +34,7 @@ def new_database(kind: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
     name = f"fimishare_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
 
     def drop() -> None:
         with admin.connect() as connection:
